@@ -1,0 +1,88 @@
+"""Coalition: CRM and mailing-list manager for multistakeholder coalitions."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application. `config` overrides every other source (tests use it)."""
+    from coalition import config as settings
+    from coalition import errors_web, security
+    from coalition.db import configure_engine
+    from coalition.extensions import csrf, db, login_manager
+    from coalition.mail import outgoing
+
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    instance_path = Path((config or {}).get("INSTANCE_PATH", app.instance_path))
+    app.instance_path = str(instance_path)
+    values = settings.load_settings(instance_path)
+    values.update({k: v for k, v in (config or {}).items() if k in values})
+    values = settings.resolve(values, instance_path)
+    app.config.update(values)
+    https = values["BASE_URL"].startswith("https://")
+    app.config.update(
+        SQLALCHEMY_DATABASE_URI=values["DATABASE_URL"],
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        MAX_CONTENT_LENGTH=values["UPLOAD_MAX_MB"] * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        SESSION_COOKIE_NAME="coalition_session",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_SECURE=https,
+        REMEMBER_COOKIE_DURATION=timedelta(days=30),
+        REMEMBER_COOKIE_NAME="coalition_remember",
+        PERMANENT_SESSION_LIFETIME=timedelta(days=1),
+        PREFERRED_URL_SCHEME="https" if https else "http",
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead; a long form never expires
+    )
+    app.config.update({k: v for k, v in (config or {}).items() if k not in values})
+    logging.basicConfig(level=app.config["LOG_LEVEL"])
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    outgoing.install(db.session.session_factory.class_)
+    with app.app_context():
+        configure_engine(db.engine)
+
+    security.init_app(app)
+    errors_web.init_app(app)
+    _register_blueprints(app)
+    _register_commands(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from coalition.audit.views import bp as audit_bp
+    from coalition.auth.views import bp as auth_bp
+    from coalition.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(audit_bp)
+
+
+def _register_commands(app: Flask) -> None:
+    from coalition.auth.cli import users_cli
+    from coalition.demo import demo_cli
+    from coalition.migrate import db_cli
+
+    app.cli.add_command(db_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)

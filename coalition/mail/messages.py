@@ -1,0 +1,37 @@
+"""Building well-formed notification e-mails (invitations, password resets, …)."""
+
+from __future__ import annotations
+
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from flask import current_app, render_template
+
+from coalition.db import utcnow
+
+
+def _one_line(value: str) -> str:
+    """Header text on one line: a CR or LF in a name or subject can never add a header."""
+    return " ".join(value.splitlines()).strip()
+
+
+def address(name: str, email: str) -> Address:
+    local, _, domain = email.rpartition("@")
+    return Address(display_name=_one_line(name), username=local, domain=domain)
+
+
+def notification(to_name: str, to_email: str, subject: str, template: str,
+                 **context) -> EmailMessage:
+    """A plain-text message from the coalition, its body rendered from `template`."""
+    config = current_app.config
+    message = EmailMessage()
+    message["From"] = address(config["NAME"], config["MAIL_FROM"])
+    message["To"] = address(to_name, to_email)
+    message["Subject"] = _one_line(subject)
+    message["Date"] = format_datetime(utcnow())
+    message["Message-ID"] = make_msgid(domain=config["MAIL_DOMAIN"])
+    message["Auto-Submitted"] = "auto-generated"
+    body = render_template(template, coalition_name=config["NAME"], **context)
+    message.set_content(body)
+    return message
