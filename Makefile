@@ -1,0 +1,38 @@
+# The two commands: `make run` and `make test`. Everything else supports them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/coalition db upgrade
+	$(BIN)/coalition demo load --if-empty
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
+	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'coalition.wsgi:app'
+
+test: $(VENV)/.installed-test lint pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check coalition tests migrations bench
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
