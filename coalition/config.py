@@ -40,6 +40,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_CA_FILE", None, str, "PEM bundle to trust instead of the system CAs"),
     Setting("FY_START_MONTH", 1, int, "first month of the fiscal year (1 = January)"),
     Setting("UPLOAD_MAX_MB", 20, int, "largest accepted request body, in megabytes"),
+    Setting("PASSWORD_HASH_METHOD", "scrypt", str,
+            "werkzeug password-hash method (for example scrypt or pbkdf2:sha256)"),
     Setting("LOGIN_MAX_FAILURES", 10, int, "failed logins per account before a lockout"),
     Setting("LOGIN_MAX_FAILURES_PER_IP", 30, int, "failed logins per client address"),
     Setting("LOGIN_WINDOW_MINUTES", 15, int, "window over which failed logins are counted"),
@@ -62,7 +64,8 @@ def _parse(setting: Setting, raw: str) -> Any:
         try:
             return int(raw)
         except ValueError:
-            raise ConfigError(f"{ENV_PREFIX}{setting.name} must be a whole number, not {raw!r}")
+            raise ConfigError(
+                f"{ENV_PREFIX}{setting.name} must be a whole number, not {raw!r}") from None
     if setting.kind is bool:
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     return raw

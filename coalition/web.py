@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import request
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from coalition.errors import ValidationError
@@ -17,6 +18,11 @@ def show_error(form: FlaskForm, error: ValidationError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def acting_user():
+    """The signed-in user as a plain object, to hand to a service."""
+    return current_user._get_current_object()
 
 
 def client_ip() -> str:

@@ -24,8 +24,15 @@ from coalition.extensions import db as _db
 from tests.factories import create_user, focal, member  # noqa: F401  (fixtures)
 
 PG_URL = os.environ.get("COALITION_TEST_POSTGRES_URL", "")
-BACKENDS = ["sqlite", "postgresql"]
+# PostgreSQL joins every database test when configured; otherwise the header says so once.
+BACKENDS = ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
 _counter = itertools.count()
+
+
+def pytest_report_header(config) -> list[str]:
+    postgres = PG_URL or "not configured: set COALITION_TEST_POSTGRES_URL to run on it too"
+    return [f"coalition databases: sqlite, postgresql ({postgres})" if PG_URL
+            else f"coalition databases: sqlite only; postgresql {postgres}"]
 
 
 # --- databases ------------------------------------------------------------------------
@@ -138,6 +145,8 @@ def make_test_app(database_url: str, instance: Path, **overrides) -> Flask:
         "MAIL_DOMAIN": "lists.coalition.test",
         "MAIL_BACKEND": "file",
         "OUTBOX_DIR": str(instance / "outbox"),
+        # Fast hashing keeps the suite quick; production uses werkzeug's scrypt default.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         **overrides,
     }
     return create_app(config)
@@ -175,6 +184,12 @@ class Client(FlaskClient):
             raw = session["csrf_token"]
         secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
         return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
+
+    def open(self, *args, **kwargs):
+        # Each request gets its own app context (its own `g` and database session), as in
+        # production; otherwise it would share the one the test pushed.
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
     def post(self, *args, csrf: bool = True, **kwargs):
         if csrf:

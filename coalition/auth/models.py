@@ -70,8 +70,9 @@ class User(UserMixin, db.Model):
     def audit_label(self) -> str:
         return self.email
 
-    def set_password(self, password: str, now: datetime | None = None) -> None:
-        self.password_hash = generate_password_hash(password)
+    def set_password(self, password: str, method: str = "scrypt",
+                     now: datetime | None = None) -> None:
+        self.password_hash = generate_password_hash(password, method=method)
         self.password_changed_at = now or utcnow()
         self.session_token = new_session_token()
 

@@ -21,10 +21,14 @@ from coalition.tokens import TokenExpired, TokenInvalid, make_token, read_token
 from coalition.validation import check_password, clean_name, normalize_email
 
 
+def _hash_method() -> str:
+    return current_app.config["PASSWORD_HASH_METHOD"]
+
+
 @functools.cache
-def _dummy_hash() -> str:
+def _dummy_hash(method: str) -> str:
     """Checked when the account does not exist, so both cases take the same time."""
-    return generate_password_hash(secrets.token_hex(16))
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 WRONG_CREDENTIALS = "The e-mail address or the password is not correct."
@@ -77,7 +81,7 @@ def create_user(actor: Actor, *, email: str, name: str, role: str, password: str
     _ensure_email_free(email)
     check_password(password, email)
     user = User(email=email, name=name, role=role)
-    user.set_password(password)
+    user.set_password(password, _hash_method())
     db.session.add(user)
     audit.record(actor, "create", user, {"email": [None, email], "name": [None, name],
                                          "role": [None, role]})
@@ -129,7 +133,7 @@ def authenticate(email: str, password: str, ip: str, now: datetime | None = None
     user = user_by_email(email) if email else None
     _check_not_locked(email, user, ip, now)
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(_hash_method()), password)
         ok = False
     else:
         ok = user.check_password(password)
@@ -215,7 +219,7 @@ def accept_invitation(token: str, *, password: str, now: datetime | None = None)
     check_password(password, invitation.email)
     user = User(email=invitation.email, name=invitation.name, role=invitation.role,
                 created_at=now)
-    user.set_password(password, now)
+    user.set_password(password, _hash_method(), now)
     db.session.add(user)
     db.session.flush()
     invitation.accepted_at = now
@@ -274,7 +278,7 @@ def reset_password(token: str, password: str, now: datetime | None = None) -> Us
     now = now or utcnow()
     user = user_from_reset_token(token, now)
     check_password(password, user.email)
-    user.set_password(password, now)
+    user.set_password(password, _hash_method(), now)
     audit.record(user, "reset_password", user, {"password": ["(hidden)", "(hidden)"]})
     return user
 
@@ -283,7 +287,7 @@ def change_password(user: User, *, current_password: str, new_password: str) -> 
     if not user.check_password(current_password):
         raise ValidationError("current_password", "This is not your current password.")
     check_password(new_password, user.email, field="new_password")
-    user.set_password(new_password)
+    user.set_password(new_password, _hash_method())
     audit.record(user, "change_password", user, {"password": ["(hidden)", "(hidden)"]})
 
 

@@ -19,7 +19,7 @@ from coalition.auth.permissions import focal_contact_required
 from coalition.db import utcnow
 from coalition.errors import ValidationError
 from coalition.extensions import db, login_manager
-from coalition.web import client_ip, safe_next, show_error
+from coalition.web import acting_user, client_ip, safe_next, show_error
 
 bp = Blueprint("auth", __name__)
 
@@ -128,14 +128,15 @@ def accept_invitation(token: str):
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
+        user = acting_user()
         try:
-            services.change_password(current_user, current_password=form.current_password.data,
+            services.change_password(user, current_password=form.current_password.data,
                                      new_password=form.password.data)
         except ValidationError as error:
             show_error(form, error)
         else:
             db.session.commit()
-            login_user(current_user)  # the session token changed; keep this browser signed in
+            login_user(user)  # the session token changed; keep this browser signed in
             flash("Your password has been changed. Other devices have been signed out.",
                   "success")
             return redirect(url_for("main.home"))
@@ -156,7 +157,7 @@ def invite():
     form = InviteForm()
     if form.validate_on_submit():
         try:
-            invitation = services.invite(current_user, email=form.email.data,
+            invitation = services.invite(acting_user(), email=form.email.data,
                                          name=form.name.data, role=form.role.data)
         except ValidationError as error:
             show_error(form, error)
@@ -172,7 +173,7 @@ def invite():
 def revoke_invitation(invitation_id: int):
     invitation = db.get_or_404(Invitation, invitation_id)
     try:
-        services.revoke_invitation(current_user, invitation)
+        services.revoke_invitation(acting_user(), invitation)
     except ValidationError as error:
         flash(error.message, "error")
     else:
@@ -186,7 +187,7 @@ def revoke_invitation(invitation_id: int):
 def set_active(user_id: int, action: str):
     user = db.get_or_404(User, user_id)
     try:
-        services.set_active(current_user, user, action == "activate")
+        services.set_active(acting_user(), user, action == "activate")
     except ValidationError as error:
         flash(error.message, "error")
     else:
