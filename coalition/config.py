@@ -17,8 +17,7 @@ class Setting:
     help: str
 
 
-# Every setting the application reads. The README's configuration table is generated
-# from this list (see `coalition config show`), so a new setting is documented here once.
+# Every setting the application reads. A test checks that README.md documents each one.
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", None, str,
             "SQLAlchemy URL; default a SQLite file instance/coalition.db"),

@@ -5,18 +5,29 @@ from __future__ import annotations
 import click
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from flask import current_app
 from flask.cli import with_appcontext
 
 from coalition import PROJECT_ROOT
 
 
-def alembic_config() -> Config:
+def base_config() -> Config:
+    """Alembic's configuration, independent of the working directory."""
     config = Config(str(PROJECT_ROOT / "alembic.ini"))
     config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    # env.py uses the app in the current app context (and so its DATABASE_URL).
+    return config
+
+
+def alembic_config() -> Config:
+    """The configuration for the app in the current app context (and so its DATABASE_URL)."""
+    config = base_config()
     config.attributes["flask_app"] = current_app._get_current_object()
     return config
+
+
+def script_directory() -> ScriptDirectory:
+    return ScriptDirectory.from_config(base_config())
 
 
 def upgrade(revision: str = "head") -> None:
@@ -62,3 +73,10 @@ def history_command() -> None:
 @with_appcontext
 def check_command() -> None:
     command.check(alembic_config())
+
+
+@db_cli.command("revision", help="Write a new migration from the difference to the models.")
+@click.option("-m", "--message", required=True, help="What the migration changes.")
+@with_appcontext
+def revision_command(message: str) -> None:
+    command.revision(alembic_config(), message=message, autogenerate=True)

@@ -38,7 +38,8 @@ class RecordingHandler:
         self.deliveries: list[Delivery] = []
         self.replies: dict[str, str] = {}
         self.connections = 0
-        self.auth_attempts: list[tuple[str, str]] = []
+        # Not named auth_*: aiosmtpd would advertise such a handler attribute as a mechanism.
+        self.logins_tried: list[tuple[str, str]] = []
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self.replies.get(address.lower())
@@ -139,10 +140,12 @@ def start_relay(server_tls_context, ca_file) -> Iterator[Callable[..., Relay]]:
         port = free_port()
 
         def authenticator(server, session, envelope, mechanism, auth_data):
-            handler.auth_attempts.append((mechanism, auth_data.login.decode()))
-            return AuthResult(success=isinstance(auth_data, LoginPassword)
-                              and auth_data.login == Relay.user.encode()
-                              and auth_data.password == Relay.password.encode())
+            handler.logins_tried.append((mechanism, auth_data.login.decode()))
+            accepted = (isinstance(auth_data, LoginPassword)
+                        and auth_data.login == Relay.user.encode()
+                        and auth_data.password == Relay.password.encode())
+            # handled=False makes aiosmtpd itself answer a failure with 535.
+            return AuthResult(success=accepted, handled=False, auth_data=auth_data)
 
         options: dict = {"server_hostname": "relay.test", "enable_SMTPUTF8": smtputf8}
         excluded = [m for m in ("LOGIN", "PLAIN") if m not in mechanisms]

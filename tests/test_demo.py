@@ -1,0 +1,33 @@
+"""`coalition demo load`: the demo logins it prints work, and it never touches real data."""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories import make_user
+
+
+def test_demo_load_prints_logins_that_work(runner, client):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    logins = re.findall(r"(focal contact|member)\s+(\S+@example\.org)\s+password: (\S+)",
+                        result.output)
+    assert {email for _, email, _ in logins} == {"focal@example.org", "member@example.org"}
+    for _, email, password in logins:
+        response = client.post("/login", data={"email": email, "password": password})
+        assert response.status_code == 302, email
+        client.post("/logout")
+
+
+def test_demo_load_if_empty_only_prints_the_logins_the_second_time(runner):
+    first = runner.invoke(args=["demo", "load", "--if-empty"])
+    second = runner.invoke(args=["demo", "load", "--if-empty"])
+    assert "Demo data loaded" in first.output and "Demo data loaded" not in second.output
+    assert re.findall(r"password: (\S+)", first.output) == \
+        re.findall(r"password: (\S+)", second.output)
+
+
+def test_demo_load_refuses_a_database_with_data(runner, app):
+    make_user()
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code != 0 and "empty database only" in result.output
