@@ -186,8 +186,11 @@ class Client(FlaskClient):
         return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
 
     def open(self, *args, **kwargs):
-        # Each request gets its own app context (its own `g` and database session), as in
-        # production; otherwise it would share the one the test pushed.
+        # The test's own transaction ends first, so it sees what the request writes (SQLite
+        # keeps a snapshot for the length of a transaction)...
+        _db.session.commit()
+        # ...and each request gets its own app context (its own `g` and database session),
+        # as in production, instead of sharing the one the test pushed.
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -1,7 +1,8 @@
 """Notification e-mails queued by services and sent only after their transaction commits.
 
-A service calls `queue(message)`; if the transaction rolls back, nothing is sent. The
-durable per-recipient outbox for list mail is a separate mechanism (mail lists).
+A service calls `queue(message)`; if the transaction rolls back, nothing is sent, and a
+rolled-back savepoint drops only what was queued inside it. The durable per-recipient
+outbox for list mail is a separate mechanism (mailing lists).
 """
 
 from __future__ import annotations
@@ -11,39 +12,61 @@ from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from coalition.mail.transport import TransportError, transport_from_config
 
 log = logging.getLogger(__name__)
-_KEY = "coalition.outgoing_mail"
+_QUEUE = "coalition.outgoing_mail"
+_MARKS = "coalition.outgoing_mail.savepoints"
 
 
 def queue(message: EmailMessage) -> None:
     from coalition.extensions import db
 
-    db.session().info.setdefault(_KEY, []).append(message)
+    db.session().info.setdefault(_QUEUE, []).append(message)
 
 
 def _send_after_commit(session: Session) -> None:
-    messages = session.info.pop(_KEY, [])
+    if session.in_nested_transaction():  # a savepoint was released: not committed yet
+        return
+    messages = session.info.pop(_QUEUE, [])
+    session.info.pop(_MARKS, None)
     if not messages:
         return
     try:
         with transport_from_config(current_app.config) as transport:
             for message in messages:
-                transport.send(message)
-    except TransportError as error:
-        # The change itself is committed; the person can ask for the mail again.
+                try:
+                    transport.send(message)
+                except TransportError as error:
+                    # The change itself is committed; the person can ask for the mail again.
+                    log.error("could not send %r to %s: %s", message["Subject"],
+                              message["To"], error)
+    except TransportError as error:  # the relay could not be reached at all
         log.error("could not send %d notification(s): %s", len(messages), error)
 
 
-def _discard_after_rollback(session: Session, _transaction) -> None:
-    session.info.pop(_KEY, None)
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        marks = session.info.setdefault(_MARKS, {})
+        marks[id(transaction)] = len(session.info.get(_QUEUE, []))
+
+
+def _after_rollback(session: Session, previous: SessionTransaction) -> None:
+    if previous.nested:
+        mark = session.info.get(_MARKS, {}).pop(id(previous), None)
+        if mark is not None:
+            del session.info.get(_QUEUE, [])[mark:]
+        return
+    if previous.parent is None:  # the whole transaction was rolled back
+        session.info.pop(_QUEUE, None)
+        session.info.pop(_MARKS, None)
 
 
 def install(session_class: type[Session]) -> None:
     """Hook the queue into a session class (idempotent: create_app runs many times in tests)."""
     if not event.contains(session_class, "after_commit", _send_after_commit):
         event.listen(session_class, "after_commit", _send_after_commit)
-        event.listen(session_class, "after_soft_rollback", _discard_after_rollback)
+        event.listen(session_class, "after_transaction_create", _mark_savepoint)
+        event.listen(session_class, "after_soft_rollback", _after_rollback)

@@ -9,6 +9,7 @@ A transport is a context manager, so a batch of messages reuses one SMTP connect
 
 from __future__ import annotations
 
+import copy
 import os
 import smtplib
 import ssl
@@ -47,8 +48,10 @@ def envelope(message: EmailMessage, recipients: list[str] | None,
             for address in header.addresses
         ]
     if sender is None:
-        sender = message["Sender"] or message["From"]
-        sender = sender.addresses[0].addr_spec
+        header = message["Sender"] or message["From"]
+        if header is None or not header.addresses:
+            raise TransportError("message has no sender", temporary=False)
+        sender = header.addresses[0].addr_spec
     if not recipients:
         raise TransportError("message has no recipients", temporary=False)
     return sender, recipients
@@ -73,11 +76,13 @@ class FileTransport:
         name = f"{uuid.uuid4().hex}.eml"
         temporary = self.directory / f".{name}.tmp"
         # Envelope first, as Postfix's "X-Original-To" does, so a reader sees who it was for.
+        stored = copy.copy(message)
+        del stored["Bcc"]  # as SMTP delivery does: Bcc recipients stay out of the copy
         with open(temporary, "wb") as handle:
-            handle.write(f"X-Envelope-From: <{sender}>\r\n".encode("ascii", "replace"))
+            handle.write(f"X-Envelope-From: <{sender}>\r\n".encode())
             for recipient in recipients:
-                handle.write(f"X-Envelope-To: <{recipient}>\r\n".encode("ascii", "replace"))
-            handle.write(message.as_bytes(policy=SMTP_POLICY))
+                handle.write(f"X-Envelope-To: <{recipient}>\r\n".encode())
+            handle.write(stored.as_bytes(policy=SMTP_POLICY))
         os.replace(temporary, self.directory / name)  # readers never see half a file
 
 
@@ -100,9 +105,10 @@ class SmtpTransport:
         return ssl.create_default_context(cafile=self.ca_file)
 
     def _connect(self) -> smtplib.SMTP:
+        smtp: smtplib.SMTP | None = None
         try:
             if self.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                smtp = smtplib.SMTP_SSL(
                     self.host, self.port, timeout=self.timeout,
                     context=self._tls_context(), local_hostname=self.local_hostname)
             else:
@@ -113,9 +119,17 @@ class SmtpTransport:
             if self.user:
                 smtp.login(self.user, self.password or "")
         except smtplib.SMTPAuthenticationError as error:
+            _close(smtp)
             raise TransportError(f"relay refused the login: {error.smtp_error!r}",
                                  temporary=False, code=error.smtp_code) from error
+        except (smtplib.SMTPNotSupportedError, ssl.SSLCertVerificationError) as error:
+            # STARTTLS or AUTH not offered, or an untrusted certificate: a setting to fix,
+            # not something a retry mends.
+            _close(smtp)
+            raise TransportError(f"cannot use {self.host}:{self.port} as configured: {error}",
+                                 temporary=False) from error
         except (OSError, smtplib.SMTPException) as error:
+            _close(smtp)
             raise TransportError(f"cannot reach {self.host}:{self.port}: {error}",
                                  temporary=True) from error
         return smtp
@@ -134,6 +148,10 @@ class SmtpTransport:
                 self._smtp.close()
             self._smtp = None
 
+    def _drop_connection(self) -> None:
+        _close(self._smtp)
+        self._smtp = None
+
     def send(self, message: EmailMessage, recipients: list[str] | None = None,
              sender: str | None = None) -> None:
         sender, recipients = envelope(message, recipients, sender)
@@ -147,17 +165,26 @@ class SmtpTransport:
                                  temporary=400 <= code < 500, code=code) from error
         except smtplib.SMTPResponseException as error:
             if error.smtp_code == 421:  # the server is closing the connection
-                self._smtp = None
+                self._drop_connection()
             raise TransportError(f"relay answered {error.smtp_code} {error.smtp_error!r}",
                                  temporary=400 <= error.smtp_code < 500,
                                  code=error.smtp_code) from error
+        except smtplib.SMTPNotSupportedError as error:
+            # e.g. an internationalised address and a relay without SMTPUTF8
+            raise TransportError(f"relay cannot take this message: {error}",
+                                 temporary=False) from error
         except (OSError, smtplib.SMTPServerDisconnected) as error:
-            self._smtp = None
+            self._drop_connection()
             raise TransportError(f"connection lost: {error}", temporary=True) from error
         if refused:
             code, reply = next(iter(refused.values()))
             raise TransportError(f"some recipients refused: {refused!r}",
                                  temporary=400 <= code < 500, code=code)
+
+
+def _close(smtp: smtplib.SMTP | None) -> None:
+    if smtp is not None:
+        smtp.close()
 
 
 def transport_from_config(config: Mapping[str, Any]) -> Transport:
