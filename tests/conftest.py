@@ -31,8 +31,13 @@ _counter = itertools.count()
 
 def pytest_report_header(config) -> list[str]:
     postgres = PG_URL or "not configured: set COALITION_TEST_POSTGRES_URL to run on it too"
+    required = os.environ.get("COALITION_REQUIRE_BROWSER") == "1"
+    chromium = Path("/usr/bin/chromium")
+    browser = (f"{chromium}" if chromium.exists() else "Chromium missing") + \
+        (" (required: COALITION_REQUIRE_BROWSER=1)" if required else "")
     return [f"coalition databases: sqlite, postgresql ({postgres})" if PG_URL
-            else f"coalition databases: sqlite only; postgresql {postgres}"]
+            else f"coalition databases: sqlite only; postgresql {postgres}",
+            f"coalition browser tests: {browser}"]
 
 
 # --- databases ------------------------------------------------------------------------

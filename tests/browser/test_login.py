@@ -6,14 +6,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from tests.browser.steps import sign_in
 from tests.factories import PASSWORD
-
-
-def sign_in(page: Page, email: str, password: str) -> None:
-    page.goto("/login")
-    page.get_by_label("E-mail address").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_focal_contact_signs_in_and_out(page: Page, live_server, focal):
