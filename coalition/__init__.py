@@ -16,10 +16,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. `config` overrides every other source (tests use it)."""
     from coalition import config as settings
     from coalition import errors_web, security
+    from coalition.auth import setup as auth_setup
     from coalition.db import configure_engine
-    from coalition.extensions import csrf, db, login_manager
+    from coalition.extensions import csrf, db
     from coalition.mail import outgoing
 
+    if not (PROJECT_ROOT / "templates").is_dir():
+        raise RuntimeError(f"templates not found under {PROJECT_ROOT}: install Coalition from "
+                           "a checkout with `pip install -e .`")
     app = Flask(
         __name__,
         instance_relative_config=True,
@@ -56,7 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     csrf.init_app(app)
-    login_manager.init_app(app)
+    auth_setup.init_app(app)
     outgoing.install(db.session.session_factory.class_)
     with app.app_context():
         configure_engine(db.engine)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,10 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 ENV_PREFIX = "COALITION_"
+MIN_SECRET_KEY_LENGTH = 16
+POSITIVE_SETTINGS = ("SMTP_TIMEOUT", "UPLOAD_MAX_MB", "LOGIN_MAX_FAILURES",
+                     "LOGIN_MAX_FAILURES_PER_IP", "LOGIN_WINDOW_MINUTES", "INVITATION_DAYS",
+                     "RESET_MINUTES")
 
 
 class ConfigError(Exception):
@@ -96,8 +102,15 @@ def _read_config_file(path: Path) -> dict[str, Any]:
         name = name.strip().removeprefix(ENV_PREFIX)
         if not sep or name not in known:
             raise ConfigError(f"{path}:{number}: expected NAME = value with a known NAME")
-        values[name] = _parse(known[name], raw.strip().strip("\"'"))
+        values[name] = _parse(known[name], _unquote(raw.strip()))
     return values
+
+
+def _unquote(value: str) -> str:
+    """Remove one pair of matching quotes, and nothing else (a password may end in one)."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+        return value[1:-1]
+    return value
 
 
 def resolve(values: dict[str, Any], instance_path: Path) -> dict[str, Any]:
@@ -120,21 +133,33 @@ def resolve(values: dict[str, Any], instance_path: Path) -> dict[str, Any]:
         raise ConfigError("COALITION_MAIL_BACKEND must be file or smtp")
     if not 1 <= values["FY_START_MONTH"] <= 12:
         raise ConfigError("COALITION_FY_START_MONTH must be between 1 and 12")
+    if len(values["SECRET_KEY"]) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigError(f"COALITION_SECRET_KEY must be at least {MIN_SECRET_KEY_LENGTH} "
+                          "characters (unset it to have one generated)")
+    for name in POSITIVE_SETTINGS:
+        if values[name] < 1:
+            raise ConfigError(f"COALITION_{name} must be 1 or more")
     values["BASE_URL"] = values["BASE_URL"].rstrip("/")
     return values
 
 
 def _instance_secret_key(instance_path: Path) -> str:
-    """Read the key kept in the instance folder, creating it (mode 0600) the first time."""
+    """Read the key kept in the instance folder, creating it (mode 0600) the first time.
+
+    The key is written to a temporary file and then linked into place, so a process that
+    starts at the same moment never reads a half-written (empty) key.
+    """
     key_file = instance_path / "secret_key"
-    if key_file.exists():
-        return key_file.read_text(encoding="ascii").strip()
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    try:
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process created it a moment ago
-        return key_file.read_text(encoding="ascii").strip()
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key + "\n")
-    return key
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=instance_path, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+            os.chmod(temporary, 0o600)
+            # If another process published its key first, that one is used.
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, key_file)
+        finally:
+            os.unlink(temporary)
+    return key_file.read_text(encoding="ascii").strip()

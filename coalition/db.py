@@ -72,4 +72,7 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE takes the write lock at the start: a transaction that reads and then
+        # writes can otherwise fail at once with "database is locked" when another
+        # connection wrote in between (WAL snapshots); this way it waits its turn.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

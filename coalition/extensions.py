@@ -6,6 +6,8 @@ from flask_wtf.csrf import CSRFProtect
 
 from coalition.db import Base
 
-db = SQLAlchemy(model_class=Base)
+# Objects stay readable after a commit without another query (and, on SQLite, without
+# opening another transaction that would hold the write lock).
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import request
-from flask_login import current_user
+from flask import Response, make_response, request, session
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user
 from flask_wtf import FlaskForm
 
 from coalition.errors import ValidationError
@@ -45,3 +46,18 @@ def page_number() -> int:
         return max(1, int(request.args.get("page", 1)))
     except ValueError:
         return 1
+
+
+def token_page(response: ResponseReturnValue) -> Response:
+    """A page reached through an e-mailed token: never cached, and the token in its URL
+    never leaks to another site through the Referer header."""
+    response = make_response(response)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def start_session(user, remember: bool = False) -> None:
+    """Sign `user` in with a fresh CSRF token (the one from before signing in is dropped)."""
+    session.pop("csrf_token", None)
+    login_user(user, remember=remember)

@@ -8,7 +8,6 @@ Create Date: ${create_date}
 import sqlalchemy as sa
 from alembic import op
 
-import coalition.db
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

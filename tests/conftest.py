@@ -144,7 +144,7 @@ def make_test_app(database_url: str, instance: Path, **overrides) -> Flask:
         "TESTING": True,
         "INSTANCE_PATH": str(instance),
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret-key",
+        "SECRET_KEY": "test-secret-key-0123456789",
         "BASE_URL": "http://coalition.test",
         "NAME": "Test Coalition",
         "MAIL_DOMAIN": "lists.coalition.test",
@@ -196,6 +196,9 @@ class Client(FlaskClient):
         _db.session.commit()
         # ...and each request gets its own app context (its own `g` and database session),
         # as in production, instead of sharing the one the test pushed.
+        # Buffered, the response is closed as a server closes it, which runs the work
+        # deferred to after the response (sending queued e-mail).
+        kwargs.setdefault("buffered", True)
         with self.application.app_context():
             return super().open(*args, **kwargs)
 

@@ -6,6 +6,8 @@ import pytest
 
 from coalition.config import ConfigError, load_settings, resolve
 
+KEY = "a-secret-key-long-enough-0123456789"
+
 
 def test_defaults_give_a_sqlite_file_in_the_instance_folder(tmp_path):
     values = resolve(load_settings(tmp_path, environ={}), tmp_path)
@@ -35,7 +37,7 @@ def test_environment_overrides_the_instance_file(tmp_path):
 
 def test_smtp_port_follows_the_security_mode(tmp_path):
     for security, port in (("none", 25), ("starttls", 587), ("ssl", 465)):
-        env = {"COALITION_SMTP_SECURITY": security, "COALITION_SECRET_KEY": "k"}
+        env = {"COALITION_SMTP_SECURITY": security, "COALITION_SECRET_KEY": KEY}
         assert resolve(load_settings(tmp_path, environ=env), tmp_path)["SMTP_PORT"] == port
 
 
@@ -44,10 +46,25 @@ def test_smtp_port_follows_the_security_mode(tmp_path):
     ({"COALITION_MAIL_BACKEND": "pigeon"}, "file or smtp"),
     ({"COALITION_SMTP_SECURITY": "tls"}, "none, starttls or ssl"),
     ({"COALITION_FY_START_MONTH": "13"}, "between 1 and 12"),
+    ({"COALITION_LOGIN_MAX_FAILURES": "0"}, "LOGIN_MAX_FAILURES must be 1 or more"),
 ])
 def test_bad_values_are_refused_with_a_clear_message(tmp_path, env, message):
     with pytest.raises(ConfigError, match=message):
-        resolve(load_settings(tmp_path, environ={**env, "COALITION_SECRET_KEY": "k"}), tmp_path)
+        resolve(load_settings(tmp_path, environ={**env, "COALITION_SECRET_KEY": KEY}), tmp_path)
+
+
+def test_a_short_secret_key_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="at least 16 characters"):
+        resolve(load_settings(tmp_path, environ={"COALITION_SECRET_KEY": "short"}), tmp_path)
+
+
+def test_the_instance_file_removes_one_pair_of_quotes_only(tmp_path):
+    (tmp_path / "coalition.cfg").write_text("SMTP_PASSWORD = 'it''s'\nNAME = \"DC 'COS'\"\n"
+                                            "SMTP_USER = quote'\n")
+    values = load_settings(tmp_path, environ={})
+    assert values["SMTP_PASSWORD"] == "it''s"
+    assert values["NAME"] == "DC 'COS'"
+    assert values["SMTP_USER"] == "quote'"
 
 
 def test_an_unknown_name_in_the_instance_file_is_refused(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -75,6 +77,65 @@ def test_later_migrations_keep_existing_users(empty_app, revision):
     with db.engine.connect() as connection:
         emails = connection.execute(sa.text("SELECT email FROM users")).scalars().all()
     assert emails == ["kept@example.org"]
+
+
+REBUILD_USERS = '''"""Test only: rebuilds the users table, as SQLite batch mode does."""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "test_rebuild_users"
+down_revision = {head!r}
+branch_labels = None
+depends_on = None
+
+
+def _recreate():
+    return "always" if op.get_bind().dialect.name == "sqlite" else "auto"
+
+
+def upgrade():
+    with op.batch_alter_table("users", recreate=_recreate()) as batch:
+        batch.add_column(sa.Column("nickname", sa.String(50)))
+
+
+def downgrade():
+    with op.batch_alter_table("users", recreate=_recreate()) as batch:
+        batch.drop_column("nickname")
+'''
+
+
+def test_rebuilding_a_referenced_table_keeps_every_row(empty_app, tmp_path):
+    """A later migration that rebuilds `users` (which other tables point at) keeps the data
+    on a populated database, both ways."""
+    from coalition import PROJECT_ROOT
+
+    migrations = tmp_path / "migrations"
+    shutil.copytree(PROJECT_ROOT / "migrations", migrations)
+    head = script_directory().get_current_head()
+    (migrations / "versions" / "zz_test_rebuild_users.py").write_text(
+        REBUILD_USERS.format(head=head))
+    config = alembic_config()
+    config.set_main_option("script_location", str(migrations))
+    command.upgrade(config, head)
+    with empty_app.test_request_context():
+        from coalition.auth import services
+        from tests.factories import make_user
+
+        focal = make_user(role="focal_contact")
+        services.invite(focal, email="guest@example.org", name="Guest")
+        db.session.commit()
+
+    def rows() -> dict[str, int]:
+        with db.engine.connect() as connection:
+            return {table: connection.execute(sa.text(f"SELECT COUNT(*) FROM {table}")).scalar()
+                    for table in ("users", "invitations", "audit_events")}
+
+    before = rows()
+    assert before == {"users": 1, "invitations": 1, "audit_events": 2}
+    command.upgrade(config, "test_rebuild_users")
+    assert rows() == before
+    command.downgrade(config, head)
+    assert rows() == before
 
 
 def test_db_commands_from_the_cli(empty_app):

@@ -31,6 +31,7 @@ def _role_check(column: str) -> CheckConstraint:
 
 
 def new_session_token() -> str:
+    """A random value to put into cookies and links (rotated to invalidate them)."""
     return secrets.token_hex(16)
 
 
@@ -51,6 +52,7 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reset_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
@@ -125,6 +127,9 @@ class Invitation(db.Model):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # In the link's token, so a link can never open another invitation that later got
+    # the same id (SQLite reuses the id of a rolled-back row).
+    token_nonce: Mapped[str] = mapped_column(String(32), default=new_session_token)
 
     invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])

@@ -18,3 +18,7 @@ def open_invitations() -> list[Invitation]:
              .where(Invitation.accepted_at.is_(None), Invitation.revoked_at.is_(None))
              .order_by(Invitation.created_at.desc()))
     return list(db.session.scalars(query))
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))

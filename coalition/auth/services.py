@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import ipaddress
 import secrets
 from datetime import datetime, timedelta
 
@@ -14,6 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from coalition.audit import services as audit
 from coalition.auth import notifications
 from coalition.auth.models import Actor, Invitation, LoginAttempt, Role, User, new_session_token
+from coalition.auth.queries import user_by_email
 from coalition.db import utcnow
 from coalition.errors import DomainError, PermissionDenied, ValidationError
 from coalition.extensions import db
@@ -34,6 +36,7 @@ def _dummy_hash(method: str) -> str:
 WRONG_CREDENTIALS = "The e-mail address or the password is not correct."
 LINK_INVALID = "This link is not valid. Check that you copied all of it, or ask for a new one."
 LINK_USED = "This link has already been used. Ask for a new one if you still need it."
+RESET_RESEND_MINUTES = 5  # at most one reset e-mail per address in this time
 
 
 class LoginLocked(DomainError):
@@ -62,10 +65,6 @@ def _check_role(role: str) -> str:
 def _require_user_manager(actor: Actor) -> None:
     if not actor.can_manage_users():
         raise PermissionDenied("Only a focal contact can manage logins.")
-
-
-def user_by_email(email: str) -> User | None:
-    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
 def _ensure_email_free(email: str) -> None:
@@ -105,6 +104,31 @@ def _failures(column, value: str, since: datetime) -> list[datetime]:
     return list(db.session.scalars(query))
 
 
+def _address_key(ip: str) -> str:
+    """IPv6 clients are counted per /64, the block one subscriber usually holds."""
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return ip[:45]
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _serialize_attempts(email: str) -> None:
+    """Attempts on one account run one at a time, so parallel guesses cannot all pass the
+    check before any failure is recorded (SQLite already serialises writers)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(email))))
+
+
+def _record_attempt(email: str, ip: str, ok: bool, now: datetime) -> None:
+    db.session.add(LoginAttempt(email=email, ip=_address_key(ip), succeeded=ok, at=now))
+    db.session.flush()
+
+
 def _check_not_locked(email: str, user: User | None, ip: str, now: datetime) -> None:
     config = current_app.config
     window = timedelta(minutes=config["LOGIN_WINDOW_MINUTES"])
@@ -118,7 +142,7 @@ def _check_not_locked(email: str, user: User | None, ip: str, now: datetime) -> 
             "Too many failed sign-in attempts for this account. For its protection, "
             f"signing in is paused for {minutes} minute{'s' if minutes != 1 else ''}. "
             "You can reset your password meanwhile.", minutes)
-    minutes = _lock_minutes(_failures(LoginAttempt.ip, ip, now - window),
+    minutes = _lock_minutes(_failures(LoginAttempt.ip, _address_key(ip), now - window),
                             config["LOGIN_MAX_FAILURES_PER_IP"], window, now)
     if minutes:
         raise LoginLocked(
@@ -130,6 +154,7 @@ def authenticate(email: str, password: str, ip: str, now: datetime | None = None
     """The user these credentials belong to, or an error; every attempt is recorded."""
     now = now or utcnow()
     email = (email or "").strip().lower()[:254]
+    _serialize_attempts(email)
     user = user_by_email(email) if email else None
     _check_not_locked(email, user, ip, now)
     if user is None:
@@ -137,7 +162,7 @@ def authenticate(email: str, password: str, ip: str, now: datetime | None = None
         ok = False
     else:
         ok = user.check_password(password)
-    db.session.add(LoginAttempt(email=email, ip=ip[:45], succeeded=ok, at=now))
+    _record_attempt(email, ip, ok, now)
     if not ok:
         raise ValidationError(None, WRONG_CREDENTIALS)
     if not user.is_active:
@@ -150,7 +175,8 @@ def authenticate(email: str, password: str, ip: str, now: datetime | None = None
 # --- invitations ----------------------------------------------------------------------
 
 def invitation_token(invitation: Invitation) -> str:
-    return make_token("invitation", {"i": invitation.id}, invitation.expires_at)
+    return make_token("invitation", {"i": invitation.id, "n": invitation.token_nonce},
+                      invitation.expires_at)
 
 
 def invite(actor: Actor, *, email: str, name: str, role: str = Role.MEMBER.value,
@@ -196,8 +222,9 @@ def invitation_from_token(token: str, now: datetime | None = None) -> Invitation
                         "you again.") from None
     except TokenInvalid:
         raise LinkError(LINK_INVALID) from None
-    invitation = db.session.get(Invitation, payload.get("i"))
-    if invitation is None:
+    # Locked, so two submissions of one link at once cannot both accept it.
+    invitation = db.session.get(Invitation, payload.get("i"), with_for_update=True)
+    if invitation is None or invitation.token_nonce != payload.get("n"):
         raise LinkError(LINK_INVALID)
     status = invitation.status(now)
     if status == "accepted":
@@ -253,6 +280,10 @@ def request_password_reset(email: str, now: datetime | None = None) -> None:
     user = user_by_email(email)
     if user is None or not user.is_active:
         return
+    now = now or utcnow()
+    if user.reset_sent_at and now - user.reset_sent_at < timedelta(minutes=RESET_RESEND_MINUTES):
+        return  # one is on its way; repeated requests must not flood the inbox
+    user.reset_sent_at = now
     notifications.password_reset(user, password_reset_token(user, now))
 
 
@@ -266,7 +297,8 @@ def user_from_reset_token(token: str, now: datetime | None = None) -> User:
                         "Ask for a new one.") from None
     except TokenInvalid:
         raise LinkError(LINK_INVALID) from None
-    user = db.session.get(User, payload.get("u"))
+    # Locked, so two submissions of one link at once cannot both set a password.
+    user = db.session.get(User, payload.get("u"), with_for_update=True)
     if user is None or not user.is_active:
         raise LinkError(LINK_INVALID)
     if payload.get("f") != _password_fingerprint(user):
@@ -283,10 +315,16 @@ def reset_password(token: str, password: str, now: datetime | None = None) -> Us
     return user
 
 
-def change_password(user: User, *, current_password: str, new_password: str) -> None:
+def change_password(user: User, *, current_password: str, new_password: str, ip: str,
+                    now: datetime | None = None) -> None:
+    """Guesses of the current password count toward the same lockout as sign-ins."""
+    now = now or utcnow()
+    _serialize_attempts(user.email)
+    _check_not_locked(user.email, user, ip, now)
     if not user.check_password(current_password):
+        _record_attempt(user.email, ip, False, now)
         raise ValidationError("current_password", "This is not your current password.")
-    check_password(new_password, user.email, field="new_password")
+    check_password(new_password, user.email, field="password")
     user.set_password(new_password, _hash_method())
     audit.record(user, "change_password", user, {"password": ["(hidden)", "(hidden)"]})
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from coalition.auth import queries, services
 from coalition.auth.forms import (
@@ -18,26 +18,17 @@ from coalition.auth.models import Invitation, User
 from coalition.auth.permissions import focal_contact_required
 from coalition.db import utcnow
 from coalition.errors import ValidationError
-from coalition.extensions import db, login_manager
-from coalition.web import acting_user, client_ip, safe_next, show_error
+from coalition.extensions import db
+from coalition.web import (
+    acting_user,
+    client_ip,
+    safe_next,
+    show_error,
+    start_session,
+    token_page,
+)
 
 bp = Blueprint("auth", __name__)
-
-login_manager.login_view = "auth.login"
-login_manager.login_message = "Please sign in to see this page."
-login_manager.login_message_category = "info"
-
-
-@login_manager.user_loader
-def _load_user(user_id: str) -> User | None:
-    ident, _, token = user_id.partition(":")
-    if not ident.isdigit():
-        return None
-    user = db.session.get(User, int(ident))
-    if user is None or user.session_token != token or not user.is_active:
-        return None
-    return user
-
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
@@ -58,7 +49,7 @@ def login():
             status = 401
         else:
             db.session.commit()
-            login_user(user, remember=form.remember.data)
+            start_session(user, remember=form.remember.data)
             flash(f"Welcome, {user.name}.", "success")
             return redirect(safe_next(request.args.get("next"), url_for("main.home")))
     elif form.is_submitted():
@@ -88,18 +79,21 @@ def reset_password(token: str):
     try:
         user = services.user_from_reset_token(token)
     except services.LinkError as error:
-        return render_template("auth/link_error.html", message=error.message), 400
+        return token_page((render_template("auth/link_error.html", message=error.message), 400))
     form = ChoosePasswordForm()
     if form.validate_on_submit():
         try:
             services.reset_password(token, form.password.data)
+        except services.LinkError as error:  # used in another tab meanwhile
+            return token_page((render_template("auth/link_error.html", message=error.message),
+                               400))
         except ValidationError as error:
             show_error(form, error)
         else:
             db.session.commit()
             flash("Your password has been changed. Sign in with it now.", "success")
             return redirect(url_for("auth.login"))
-    return render_template("auth/reset_password.html", form=form, user=user)
+    return token_page(render_template("auth/reset_password.html", form=form, user=user))
 
 
 @bp.route("/invitations/<token>", methods=["GET", "POST"])
@@ -107,40 +101,50 @@ def accept_invitation(token: str):
     try:
         invitation = services.invitation_from_token(token)
     except services.LinkError as error:
-        return render_template("auth/link_error.html", message=error.message), 400
+        return token_page((render_template("auth/link_error.html", message=error.message), 400))
     form = ChoosePasswordForm()
     if form.validate_on_submit():
         try:
             user = services.accept_invitation(token, password=form.password.data)
+        except services.LinkError as error:  # accepted in another tab meanwhile
+            return token_page((render_template("auth/link_error.html", message=error.message),
+                               400))
         except ValidationError as error:
             show_error(form, error)
         else:
             db.session.commit()
             logout_user()
-            login_user(user)
+            start_session(user)
             flash(f"Welcome, {user.name}. Your login is ready.", "success")
             return redirect(url_for("main.home"))
-    return render_template("auth/accept_invitation.html", form=form, invitation=invitation)
+    return token_page(render_template("auth/accept_invitation.html", form=form,
+                                      invitation=invitation))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
 def change_password():
     form = ChangePasswordForm()
+    status = 200
     if form.validate_on_submit():
         user = acting_user()
         try:
             services.change_password(user, current_password=form.current_password.data,
-                                     new_password=form.password.data)
+                                     new_password=form.password.data, ip=client_ip())
+        except services.LoginLocked as error:
+            form.form_errors.append(error.message)
+            status = 429
         except ValidationError as error:
+            db.session.commit()  # a wrong current password counts toward the lockout
             show_error(form, error)
+            status = 400
         else:
             db.session.commit()
-            login_user(user)  # the session token changed; keep this browser signed in
+            start_session(user)  # the session token changed; keep this browser signed in
             flash("Your password has been changed. Other devices have been signed out.",
                   "success")
             return redirect(url_for("main.home"))
-    return render_template("auth/change_password.html", form=form)
+    return render_template("auth/change_password.html", form=form), status
 
 
 @bp.route("/users/")

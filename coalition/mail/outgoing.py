@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import Flask, after_this_request, current_app, has_request_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from coalition.mail.transport import TransportError, transport_from_config
+from coalition.mail.transport import transport_from_config
 
 log = logging.getLogger(__name__)
 _QUEUE = "coalition.outgoing_mail"
@@ -34,17 +34,31 @@ def _send_after_commit(session: Session) -> None:
     session.info.pop(_MARKS, None)
     if not messages:
         return
-    try:
-        with transport_from_config(current_app.config) as transport:
-            for message in messages:
-                try:
-                    transport.send(message)
-                except TransportError as error:
-                    # The change itself is committed; the person can ask for the mail again.
-                    log.error("could not send %r to %s: %s", message["Subject"],
-                              message["To"], error)
-    except TransportError as error:  # the relay could not be reached at all
-        log.error("could not send %d notification(s): %s", len(messages), error)
+    app = current_app._get_current_object()
+    if has_request_context():
+        # Sent once the response has gone out: the page never waits for (or reveals, by
+        # its timing) the relay, as the password-reset page must not.
+        @after_this_request
+        def _later(response):
+            response.call_on_close(lambda: _send(app, messages))
+            return response
+    else:
+        _send(app, messages)
+
+
+def _send(app: Flask, messages: list[EmailMessage]) -> None:
+    with app.app_context():
+        try:
+            with transport_from_config(app.config) as transport:
+                for message in messages:
+                    try:
+                        transport.send(message)
+                    except Exception as error:  # one bad message must not stop the rest
+                        # The change itself is committed; the person can ask for it again.
+                        log.error("could not send %r to %s: %s", message["Subject"],
+                                  message["To"], error)
+        except Exception as error:  # the relay could not be reached at all
+            log.error("could not send %d notification(s): %s", len(messages), error)
 
 
 def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
@@ -58,8 +72,12 @@ def _after_rollback(session: Session, previous: SessionTransaction) -> None:
         mark = session.info.get(_MARKS, {}).pop(id(previous), None)
         if mark is not None:
             del session.info.get(_QUEUE, [])[mark:]
-        return
-    if previous.parent is None:  # the whole transaction was rolled back
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None and not transaction.nested:
+        # The outermost transaction ended: a commit has already taken the queue, so anything
+        # left belongs to a rollback or a close and must never be sent later.
         session.info.pop(_QUEUE, None)
         session.info.pop(_MARKS, None)
 
@@ -70,3 +88,4 @@ def install(session_class: type[Session]) -> None:
         event.listen(session_class, "after_commit", _send_after_commit)
         event.listen(session_class, "after_transaction_create", _mark_savepoint)
         event.listen(session_class, "after_soft_rollback", _after_rollback)
+        event.listen(session_class, "after_transaction_end", _after_transaction_end)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -266,11 +267,11 @@ def test_a_reset_token_for_one_purpose_is_useless_for_another(db, focal, member)
 def test_changing_the_password_needs_the_current_one(db, member):
     with pytest.raises(ValidationError) as error:
         services.change_password(member, current_password="wrong",
-                                 new_password="a brand new password")
+                                 new_password="a brand new password", ip="192.0.2.1")
     assert error.value.field == "current_password"
     old_token = member.session_token
     services.change_password(member, current_password=PASSWORD,
-                             new_password="a brand new password")
+                             new_password="a brand new password", ip="192.0.2.1")
     assert member.check_password("a brand new password")
     assert member.session_token != old_token  # other devices are signed out
 
@@ -297,3 +298,81 @@ def test_deactivating_a_member_is_audited_and_signs_them_out(db, focal, member):
 def test_a_member_cannot_deactivate_anyone(db, focal, member):
     with pytest.raises(PermissionDenied):
         services.set_active(member, focal, False)
+
+
+def test_parallel_guesses_cannot_slip_past_the_lockout(app, db, member):
+    """Twenty wrong passwords at once: at most ten are checked, the rest are refused, and
+    none fails with a database error (both backends serialise attempts on one account)."""
+    outcomes: list[str] = []
+    start = threading.Barrier(20)
+
+    def guess() -> None:
+        with app.app_context():
+            start.wait()
+            try:
+                services.authenticate(member.email, "a wrong password", "192.0.2.1")
+            except services.LoginLocked:
+                outcomes.append("locked")
+            except ValidationError:
+                outcomes.append("wrong")
+            except Exception as error:  # a test failure, reported below
+                outcomes.append(repr(error))
+            finally:
+                services.db.session.commit()
+
+    threads = [threading.Thread(target=guess) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["locked"] * 10 + ["wrong"] * 10
+
+
+def test_ipv6_clients_are_counted_per_64_block(db, create_user):
+    for n in range(3):
+        _fail(f"guess{n}@example.org", 10, ip=f"2001:db8:1:2::{n + 1}")
+    with pytest.raises(services.LoginLocked, match="from your network"):
+        services.authenticate(create_user().email, PASSWORD, "2001:db8:1:2:ffff::9")
+
+
+def test_wrong_current_passwords_count_toward_the_lockout(db, member):
+    for _ in range(10):
+        with pytest.raises(ValidationError):
+            services.change_password(member, current_password="guess guess",
+                                     new_password="a brand new password", ip="192.0.2.1")
+    with pytest.raises(services.LoginLocked):
+        services.change_password(member, current_password=PASSWORD,
+                                 new_password="a brand new password", ip="192.0.2.1")
+    assert member.check_password(PASSWORD)
+
+
+def test_repeated_reset_requests_send_one_mail_per_five_minutes(db, member, outbox):
+    for _ in range(5):
+        services.request_password_reset(member.email)
+        db.session.commit()
+    assert len(outbox()) == 1
+    services.request_password_reset(member.email, now=utcnow() + timedelta(minutes=6))
+    db.session.commit()
+    assert len(outbox()) == 2
+
+
+def test_an_invitation_link_never_opens_another_invitation(db, focal):
+    """A token names one invitation: a new row with the same id (SQLite reuses the id of a
+    rolled-back row) does not answer to it."""
+    services.invite(focal, email="first@example.org", name="First")
+    db.session.flush()
+    first = db.session.scalars(select(Invitation)).one()
+    stale = services.invitation_token(first)
+    db.session.rollback()
+    services.invite(focal, email="second@example.org", name="Second", role="focal_contact")
+    db.session.commit()
+    with pytest.raises(services.LinkError, match="not valid"):
+        services.invitation_from_token(stale)
+
+
+def test_a_closed_session_sends_nothing_later(db, focal, outbox):
+    services.invite(focal, email="dropped@example.org", name="Dropped")
+    db.session.close()
+    services.invite(focal, email="kept@example.org", name="Kept")
+    db.session.commit()
+    assert [m["To"].addresses[0].addr_spec for m in outbox()] == ["kept@example.org"]

@@ -263,3 +263,27 @@ def test_unknown_user_or_invitation_is_404(client, focal, login):
     login(focal)
     assert client.post("/users/999/deactivate").status_code == 404
     assert client.post("/users/invitations/999/revoke").status_code == 404
+
+
+def test_pages_reached_by_token_are_not_cached_and_send_no_referrer(client, member):
+    token = services.password_reset_token(member)
+    response = client.get(f"/password/reset/{token}")
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+
+
+def test_signing_in_replaces_the_csrf_token(client, member):
+    before = client.csrf_token()
+    with client.session_transaction() as session:
+        raw_before = session["csrf_token"]
+    client.post("/login", data={"email": member.email, "password": PASSWORD,
+                                "csrf_token": before})
+    with client.session_transaction() as session:
+        assert session.get("csrf_token") != raw_before
+
+
+def test_a_weak_new_password_is_shown_next_to_its_field(client, member, login):
+    login(member)
+    response = client.post("/account/password", data={
+        "current_password": PASSWORD, "password": "aaaaaaaaaaaa", "confirm": "aaaaaaaaaaaa"})
+    assert 'id="password-error"' in text(response) and "too easy to guess" in text(response)

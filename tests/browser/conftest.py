@@ -77,10 +77,26 @@ class LiveServer:
     app: Flask
 
 
+def _closing(app: Flask):
+    """Close each response as soon as it is written, as gunicorn does. Werkzeug's server
+    closes it only once the browser stops using the connection, which would hold back the
+    work that runs on close (sending the e-mail a request queued)."""
+
+    def wsgi(environ, start_response):
+        iterable = app(environ, start_response)
+        try:
+            return [b"".join(iterable)]
+        finally:
+            if hasattr(iterable, "close"):
+                iterable.close()
+
+    return wsgi
+
+
 @pytest.fixture
 def live_server(app) -> Iterator[LiveServer]:
     """The test's `app` on a free local port; the test can still create rows through it."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = url  # so links in pages and e-mails lead back to this server
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)

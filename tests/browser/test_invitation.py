@@ -6,7 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.steps import sign_in
+from tests.browser.steps import sign_in, wait_for_mail
 from tests.factories import PASSWORD
 
 
@@ -21,7 +21,7 @@ def test_invited_person_chooses_a_password_and_is_signed_in(page: Page, focal, o
     expect(page.get_by_role("status")).to_contain_text("Invitation sent to nadia@example.org")
     page.get_by_role("button", name="Sign out").click()
 
-    [message] = outbox()
+    [message] = wait_for_mail(outbox)
     link = re.search(r"http://\S+/invitations/\S+", message.get_content()).group(0)
     page.goto(link)
     expect(page.get_by_role("heading", level=1)).to_have_text("Welcome, Nadia New")

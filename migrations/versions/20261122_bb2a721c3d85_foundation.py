@@ -1,16 +1,15 @@
-"""Foundation: users, invitations, login attempts and the audit trail.
+"""Foundation: users, invitations, login attempts and the audit trail
 
-Revision ID: 564a777046d2
+Revision ID: bb2a721c3d85
 Revises:
-Create Date: 2026-11-22 12:58:48.893909
+Create Date: 2026-11-22 13:14:21.900689
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-import coalition.db
 
-revision = '564a777046d2'
+revision = 'bb2a721c3d85'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -22,7 +21,7 @@ def upgrade() -> None:
     sa.Column('email', sa.String(length=254), nullable=False),
     sa.Column('ip', sa.String(length=45), nullable=False),
     sa.Column('succeeded', sa.Boolean(), nullable=False),
-    sa.Column('at', coalition.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_login_attempts'))
     )
     with op.batch_alter_table('login_attempts', schema=None) as batch_op:
@@ -37,16 +36,17 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=255), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
     sa.Column('session_token', sa.String(length=32), nullable=False),
-    sa.Column('created_at', coalition.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('password_changed_at', coalition.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('last_login_at', coalition.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('password_changed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('last_login_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('reset_sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.CheckConstraint("role IN ('focal_contact', 'member')", name=op.f('ck_users_role_valid')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
     sa.UniqueConstraint('email', name=op.f('uq_users_email'))
     )
     op.create_table('audit_events',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('at', coalition.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_label', sa.String(length=254), nullable=False),
     sa.Column('entity_type', sa.String(length=50), nullable=False),
@@ -68,11 +68,12 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('role', sa.String(length=32), nullable=False),
     sa.Column('invited_by_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', coalition.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', coalition.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('accepted_at', coalition.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', coalition.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('user_id', sa.Integer(), nullable=True),
+    sa.Column('token_nonce', sa.String(length=32), nullable=False),
     sa.CheckConstraint("role IN ('focal_contact', 'member')", name=op.f('ck_invitations_role_valid')),
     sa.ForeignKeyConstraint(['invited_by_id'], ['users.id'], name=op.f('fk_invitations_invited_by_id_users')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_invitations_user_id_users')),
