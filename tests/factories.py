@@ -11,7 +11,7 @@ from coalition.auth.models import Role, SystemActor, User
 from coalition.extensions import db
 
 PASSWORD = "correct horse battery staple"
-SYSTEM = SystemActor("tests")
+SYSTEM = SystemActor("command: tests")
 _sequence = itertools.count(1)
 
 

@@ -18,6 +18,7 @@ class AuditFilter:
     entity_type: str | None = None
     entity_id: str | None = None
     actor_id: int | None = None
+    actor_label: str | None = None  # a person's e-mail, or a command such as "command: ..."
 
 
 def events(filters: AuditFilter, page: int = 1, per_page: int = PAGE_SIZE) -> Page:
@@ -28,10 +29,18 @@ def events(filters: AuditFilter, page: int = 1, per_page: int = PAGE_SIZE) -> Pa
         query = query.where(AuditEvent.entity_id == filters.entity_id)
     if filters.actor_id:
         query = query.where(AuditEvent.actor_id == filters.actor_id)
+    if filters.actor_label:
+        query = query.where(AuditEvent.actor_label == filters.actor_label)
     query = query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     return paginate(query, page, per_page)
 
 
 def entity_types() -> list[str]:
     query = select(AuditEvent.entity_type).distinct().order_by(AuditEvent.entity_type)
+    return list(db.session.scalars(query))
+
+
+def actor_labels() -> list[str]:
+    """Everyone and everything that has changed something: people and commands."""
+    query = select(AuditEvent.actor_label).distinct().order_by(AuditEvent.actor_label)
     return list(db.session.scalars(query))

@@ -6,7 +6,6 @@ from flask import Blueprint, render_template, request
 
 from coalition.audit import queries
 from coalition.auth.permissions import focal_contact_required
-from coalition.auth.queries import all_users
 from coalition.web import page_number
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
@@ -15,12 +14,11 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 @bp.route("/")
 @focal_contact_required
 def index():
-    actor = request.args.get("actor", "")
     filters = queries.AuditFilter(
         entity_type=request.args.get("entity_type") or None,
         entity_id=request.args.get("entity_id") or None,
-        actor_id=int(actor) if actor.isdigit() else None,
+        actor_label=request.args.get("actor") or None,
     )
     page = queries.events(filters, page_number())
     return render_template("audit/index.html", page=page, filters=filters,
-                           entity_types=queries.entity_types(), people=all_users())
+                           entity_types=queries.entity_types(), actors=queries.actor_labels())

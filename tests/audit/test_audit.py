@@ -49,8 +49,10 @@ def test_audit_page_filters_by_person_and_record(client, focal, login, db):
     auth.set_active(focal, first, False)
     db.session.commit()
     login(focal)
-    page = client.get(f"/audit/?actor={focal.id}").get_data(as_text=True)
+    page = client.get(f"/audit/?actor={focal.email}").get_data(as_text=True)
     assert "1 event." in page and f"users #{first.id}" in page
+    page = client.get("/audit/?actor=command: tests").get_data(as_text=True)
+    assert "3 events." in page  # the three logins the factory made
     page = client.get(f"/audit/?entity_type=users&entity_id={second.id}").get_data(as_text=True)
     assert "1 event." in page and "deactivate" not in page
 
