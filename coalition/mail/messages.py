@@ -33,5 +33,7 @@ def notification(to_name: str, to_email: str, subject: str, template: str,
     message["Message-ID"] = make_msgid(domain=config["MAIL_DOMAIN"])
     message["Auto-Submitted"] = "auto-generated"
     body = render_template(template, coalition_name=config["NAME"], **context)
-    message.set_content(body)
+    # Plain ASCII goes as 7bit, so long links stay whole in the .eml files a developer reads;
+    # anything else is quoted-printable, which every relay accepts.
+    message.set_content(body, cte="7bit" if body.isascii() else "quoted-printable")
     return message

@@ -384,3 +384,10 @@ def test_a_newline_cannot_add_a_header(app, relay, field, newline):
     shown = {"subject": str(received["Subject"]),
              "name": received["To"].addresses[0].display_name}[field]
     assert shown == expected
+
+
+def test_a_plain_ascii_notification_keeps_its_link_on_one_line(app):
+    link = "http://coalition.test/password/reset/" + "x" * 120
+    message = notification("Ada", "ada@example.org", "Reset", "auth/email/password_reset.txt",
+                            user=SimpleNamespace(name="Ada"), link=link, minutes=60)
+    assert link in message.as_string()
