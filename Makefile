@@ -26,13 +26,20 @@ run: $(VENV)/.installed
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
 	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'coalition.wsgi:app'
 
-test: $(VENV)/.installed-test lint pytest
+# The third-party checkers the quality gates run (Nu HTML Checker, axe-core); scripts are
+# skipped because vnu-jar's would download a Java of its own: the machine's Java is used.
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the quality gates (apt-get install npm)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: $(VENV)/.installed-test node_modules/.installed lint pytest
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check coalition tests migrations bench
 
-pytest: $(VENV)/.installed-test
+pytest: $(VENV)/.installed-test node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules *.egg-info .pytest_cache .ruff_cache

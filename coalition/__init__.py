@@ -15,7 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the application. `config` overrides every other source (tests use it)."""
     from coalition import config as settings
-    from coalition import errors_web, security
+    from coalition import errors_web, security, templating
     from coalition.auth import setup as auth_setup
     from coalition.db import configure_engine
     from coalition.extensions import csrf, db
@@ -66,6 +66,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         configure_engine(db.engine)
 
     security.init_app(app)
+    templating.init_app(app)
     errors_web.init_app(app)
     _register_blueprints(app)
     _register_commands(app)

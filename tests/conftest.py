@@ -248,3 +248,24 @@ def outbox(app) -> Callable[[], list[EmailMessage]]:
                 for p in files]
 
     return _read
+
+
+# --- every page, rendered once for the quality gates -----------------------------------
+
+@pytest.fixture(scope="session")
+def rendered_pages(sqlite_template, tmp_path_factory):
+    """Every page of tests/quality/catalog.py, fetched as its role on SQLite."""
+    from tests.quality import catalog
+
+    folder = tmp_path_factory.mktemp("catalog")
+    shutil.copy(sqlite_template, folder / "catalog.db")
+    app = make_test_app(f"sqlite:///{folder / 'catalog.db'}", folder / "instance",
+                        PROPAGATE_EXCEPTIONS=False)
+    app.test_client_class = Client
+    catalog.add_error_route(app)
+    with app.app_context():
+        samples = catalog.make_samples()
+        pages = catalog.render_all(app, catalog.cases(samples), samples)
+        _db.session.remove()
+        _db.engine.dispose()
+    return pages

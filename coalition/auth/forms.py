@@ -54,7 +54,3 @@ class InviteForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     email = EmailField("E-mail address", validators=[DataRequired(), Length(max=254)])
     role = SelectField("Role", choices=ROLE_CHOICES, default="member")
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something: only the CSRF token."""

@@ -7,7 +7,6 @@ from flask_login import current_user, login_required, logout_user
 
 from coalition.auth import queries, services
 from coalition.auth.forms import (
-    ActionForm,
     ChangePasswordForm,
     ChoosePasswordForm,
     ForgotPasswordForm,
@@ -152,7 +151,7 @@ def change_password():
 def users():
     return render_template(
         "auth/users.html", users=queries.all_users(),
-        invitations=queries.open_invitations(), now=utcnow(), action_form=ActionForm())
+        invitations=queries.open_invitations(), now=utcnow())
 
 
 @bp.route("/users/invite", methods=["GET", "POST"])

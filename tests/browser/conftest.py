@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Iterator
@@ -96,6 +97,7 @@ def _closing(app: Flask):
 @pytest.fixture
 def live_server(app) -> Iterator[LiveServer]:
     """The test's `app` on a free local port; the test can still create rows through it."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
     server = make_server("127.0.0.1", 0, _closing(app), threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["BASE_URL"] = url  # so links in pages and e-mails lead back to this server
