@@ -157,6 +157,8 @@ def test_the_invite_form_shows_errors_next_to_the_field(client, focal, login, db
     page = text(response)
     assert 'id="email-error"' in page and "not a valid e-mail address" in page
     assert 'aria-describedby="email-error"' in page
+    # ...and summed up at the top, announced on load, with a link to the field
+    assert 'role="alert"' in page and '<a href="#email">E-mail address: ' in page
     assert db.session.scalars(select(Invitation)).all() == []
 
 

@@ -27,7 +27,7 @@ def test_focal_contact_signs_in_and_out(page: Page, live_server, focal):
 def test_wrong_password_is_shown_with_the_form(page: Page, live_server, focal):
     sign_in(page, focal.email, "not the password")
 
-    expect(page.get_by_role("alert")).to_have_text(
+    expect(page.get_by_role("alert")).to_contain_text(
         "The e-mail address or the password is not correct.")
     expect(page).to_have_url(re.compile(r"/login$"))
     # The form is still there to try again, with the address kept.
