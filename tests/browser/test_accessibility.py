@@ -51,21 +51,28 @@ def _where(page) -> str:
     return f"{case.role} {case.method} {case.path} ({case.name})"
 
 
+def axe_violations(page) -> list[str]:
+    """Run axe-core in `page` on the WCAG 2.1 A and AA rules: one line per failing node."""
+    page.evaluate(axe_source())
+    results = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
+    return [f"{violation['id']} ({violation['impact']}): {violation['help']} at "
+            f"{' '.join(node['target'])}\n    {node['failureSummary'].replace(chr(10), ' ')}"
+            for violation in results["violations"] for node in violation["nodes"]]
+
+
 def test_every_page_passes_axe_wcag_21_aa(rendered_pages, show):
-    source = axe_source()
     report = []
     for index, rendered in enumerate(rendered_pages):
         page = show(index, rendered.html)
-        page.evaluate(source)
-        results = page.evaluate(
-            "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_TAGS)
-        for violation in results["violations"]:
-            for node in violation["nodes"]:
-                report.append(f"{_where(rendered)}: {violation['id']} ({violation['impact']}): "
-                              f"{violation['help']} at {' '.join(node['target'])}\n    "
-                              f"{node['failureSummary'].replace(chr(10), ' ')}")
+        report.extend(f"{_where(rendered)}: {line}" for line in axe_violations(page))
         page.close()
     assert not report, "axe-core found WCAG 2.1 A/AA violations:\n" + "\n".join(report)
+
+
+def test_axe_reports_an_unlabelled_field(rendered_pages, show):
+    html = rendered_pages[0].html.replace("</main>", '<input name="unlabelled"></main>')
+    assert any(line.startswith("label ") for line in axe_violations(show(0, html)))
 
 
 def test_every_page_fits_a_320_px_screen(rendered_pages, show):
