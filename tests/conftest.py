@@ -21,7 +21,13 @@ from sqlalchemy.engine import make_url
 from coalition import create_app
 from coalition.db import configure_engine
 from coalition.extensions import db as _db
-from tests.factories import create_user, focal, member  # noqa: F401  (fixtures)
+from tests.factories import (  # noqa: F401  (fixtures)
+    create_member,
+    create_organization,
+    create_user,
+    focal,
+    member,
+)
 
 PG_URL = os.environ.get("COALITION_TEST_POSTGRES_URL", "")
 # PostgreSQL joins every database test when configured; otherwise the header says so once.

@@ -9,6 +9,8 @@ import pytest
 from coalition.auth import services as auth
 from coalition.auth.models import Role, SystemActor, User
 from coalition.extensions import db
+from coalition.members import services as members
+from coalition.members.models import Member, Organization
 
 PASSWORD = "correct horse battery staple"
 SYSTEM = SystemActor("command: tests")
@@ -25,6 +27,42 @@ def make_user(**overrides) -> User:
     user.is_active = is_active
     db.session.commit()
     return user
+
+
+def make_organization(**overrides) -> Organization:
+    n = next(_sequence)
+    values = {"name": f"Organization {n}", "stakeholder_group": "civil_society",
+              "country": "KE"}
+    values.update(overrides)
+    organization = members.create_organization(SYSTEM, members.OrganizationInput(**values))
+    db.session.commit()
+    return organization
+
+
+def make_member(status: str = "active", login: bool = False, **overrides) -> Member:
+    """A member (active unless told otherwise); with `login=True`, also their login
+    (password PASSWORD; `members.services.login_of(member)` finds it)."""
+    n = next(_sequence)
+    values = {"name": f"Member {n}", "email": f"member{n}@example.org",
+              "stakeholder_group": "civil_society", "country": "KE"}
+    values.update(overrides)
+    member = members.create_member(SYSTEM, members.MemberInput(**values), status=status)
+    db.session.flush()
+    if login:
+        user = make_user(email=member.email, name=member.name)
+        user.member_id = member.id
+    db.session.commit()
+    return member
+
+
+@pytest.fixture
+def create_member(app):
+    return make_member
+
+
+@pytest.fixture
+def create_organization(app):
+    return make_organization
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from coalition.db import UTCDateTime, utcnow
 from coalition.extensions import db
+from coalition.members.models import Member
 
 
 class Role(enum.StrEnum):
@@ -53,6 +54,10 @@ class User(UserMixin, db.Model):
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     reset_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The member record this login belongs to (one login per member at most).
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), unique=True)
+
+    member: Mapped[Member | None] = relationship(foreign_keys=[member_id])
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email} {self.role}>"
@@ -130,6 +135,8 @@ class Invitation(db.Model):
     # In the link's token, so a link can never open another invitation that later got
     # the same id (SQLite reuses the id of a rolled-back row).
     token_nonce: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    # Accepting links the new login to this member (invitations sent on admission).
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
     invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])

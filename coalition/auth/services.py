@@ -180,7 +180,7 @@ def invitation_token(invitation: Invitation) -> str:
 
 
 def invite(actor: Actor, *, email: str, name: str, role: str = Role.MEMBER.value,
-           now: datetime | None = None) -> Invitation:
+           member_id: int | None = None, now: datetime | None = None) -> Invitation:
     """Invite someone to choose a password; an earlier pending invitation is superseded."""
     _require_user_manager(actor)
     now = now or utcnow()
@@ -194,7 +194,7 @@ def invite(actor: Actor, *, email: str, name: str, role: str = Role.MEMBER.value
         earlier.revoked_at = now
         audit.record(actor, "supersede", earlier, summary="replaced by a new invitation")
     invitation = Invitation(
-        email=email, name=name, role=role, created_at=now,
+        email=email, name=name, role=role, created_at=now, member_id=member_id,
         invited_by_id=actor.id,
         expires_at=now + timedelta(days=current_app.config["INVITATION_DAYS"]))
     db.session.add(invitation)
@@ -245,7 +245,7 @@ def accept_invitation(token: str, *, password: str, now: datetime | None = None)
     _ensure_email_free(invitation.email)
     check_password(password, invitation.email)
     user = User(email=invitation.email, name=invitation.name, role=invitation.role,
-                created_at=now)
+                member_id=invitation.member_id, created_at=now)
     user.set_password(password, _hash_method(), now)
     db.session.add(user)
     db.session.flush()

@@ -1,37 +1,50 @@
 """Every page the app can show, with representative data, as each role sees it.
 
-The quality gates (HTML validity, accessibility, security headers) all walk this catalog,
-and a test fails when a GET route has no page here: a new page is added to `cases()`.
+Each area of the tests has a `pages.py` (tests/auth/pages.py, tests/members/pages.py, ...;
+an area may split them over `pages_<part>.py` modules)
+with `add_samples(samples)` (its representative data), `cases(samples)` (its pages, per
+role and state) and `MATRIX` (its rows of the access matrix). The quality gates (HTML
+validity, accessibility, security headers, access) walk all of them, and a test fails when
+a GET route has no page or a rule has no row. See docs/quality.md.
 """
+
+
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from pathlib import Path
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 from flask import Flask
 
-from coalition.auth import services as auth
-from coalition.auth.models import Role
-from coalition.db import utcnow
 from coalition.extensions import db
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD
+
+TESTS = Path(__file__).resolve().parent.parent
+
+# The access matrix's outcomes, for (anonymous, member, focal contact).
+OK = "allowed"  # the view ran: any answer but 403/404/405 or a trip to the login page
+LOGIN = "redirect to login"
+FORBIDDEN = "403"
+NOT_FOUND = "404"
+NO = "405"  # the method is not accepted
+EVERYONE = (OK, OK, OK)
+FOCAL_ONLY = (LOGIN, FORBIDDEN, OK)
+SIGNED_IN = (LOGIN, OK, OK)
+NOBODY = (NO, NO, NO)
 
 ANONYMOUS, MEMBER, FOCAL = "anonymous", "member", "focal_contact"
 ROLES = (ANONYMOUS, MEMBER, FOCAL)
 
 
-@dataclass(frozen=True)
-class Samples:
-    """Ids, tokens and e-mail addresses of the representative data."""
+class Samples(SimpleNamespace):
+    """Ids, tokens and e-mail addresses of the representative data; each area's pages
+    module adds its own (see `add_samples`)."""
 
     emails: dict[str, str]
-    member_id: int
-    pending_invitation_id: int
-    invitation_token: str
-    expired_invitation_token: str
-    reset_token: str
 
 
 @dataclass(frozen=True)
@@ -59,73 +72,36 @@ class Rendered:
         return [v for k, v in self.headers if k.lower() == name.lower()]
 
 
+def _areas() -> list[ModuleType]:
+    """Every `tests/<area>/pages*.py` (an area may split its pages over several modules),
+    in their ORDER (areas that make users come first)."""
+    modules = [importlib.import_module(f"tests.{path.parent.name}.{path.stem}")
+               for path in sorted(TESTS.glob("*/pages*.py"))]
+    return sorted(modules, key=lambda module: (getattr(module, "ORDER", 50), module.__name__))
+
+
 def make_samples() -> Samples:
-    """Representative data: both roles, a deactivated login, invitations in every state,
-    and enough changes for the audit trail to need a second page."""
-    focal = make_user(email="focal@example.org", name="Fatima Focal",
-                      role=Role.FOCAL_CONTACT.value)
-    member = make_user(email="member@example.org", name="Mateo Member")
-    make_user(email="dina@example.org", name="Dina Deactivated", is_active=False)
-    for n in range(50):
-        make_user(email=f"bulk{n}@example.org", name=f"Bulk Person {n}")
-    pending = auth.invite(focal, email="nadia@example.org", name="Nadia New")
-    expired = auth.invite(focal, email="eli@example.org", name="Eli Expired",
-                          role=Role.FOCAL_CONTACT.value, now=utcnow() - timedelta(days=9))
-    db.session.commit()
-    return Samples(
-        emails={MEMBER: member.email, FOCAL: focal.email},
-        member_id=member.id,
-        pending_invitation_id=pending.id,
-        invitation_token=auth.invitation_token(pending),
-        expired_invitation_token=auth.invitation_token(expired),
-        reset_token=auth.password_reset_token(member),
-    )
+    """Representative data for every page, made by each area in turn, then committed."""
+    samples = Samples(emails={})
+    for area in _areas():
+        if hasattr(area, "add_samples"):
+            area.add_samples(samples)
+            db.session.commit()
+    return samples
 
 
-def cases(s: Samples) -> list[Case]:
-    mismatch = {"password": "one long password", "confirm": "another password"}
-    return [
-        Case("home", ANONYMOUS, "/"),
-        Case("sign-in form", ANONYMOUS, "/login"),
-        Case("sign-in, wrong password", ANONYMOUS, "/login", "POST",
-             {"email": s.emails[MEMBER], "password": "not the password"}, 401),
-        Case("sign-in, empty form", ANONYMOUS, "/login", "POST", {}, 400),
-        Case("forgot password", ANONYMOUS, "/password/forgot"),
-        Case("reset link sent", ANONYMOUS, "/password/forgot", "POST",
-             {"email": "nobody@example.org"}),
-        Case("choose new password", ANONYMOUS, f"/password/reset/{s.reset_token}"),
-        Case("new password mismatch", ANONYMOUS, f"/password/reset/{s.reset_token}", "POST",
-             mismatch),
-        Case("broken reset link", ANONYMOUS, "/password/reset/not-a-token", status=400),
-        Case("accept invitation", ANONYMOUS, f"/invitations/{s.invitation_token}"),
-        Case("accept invitation, password too short", ANONYMOUS,
-             f"/invitations/{s.invitation_token}", "POST",
-             {"password": "short", "confirm": "short"}),
-        Case("expired invitation", ANONYMOUS, f"/invitations/{s.expired_invitation_token}",
-             status=400),
-        Case("page not found", ANONYMOUS, "/no/such/page", status=404),
-        Case("form without CSRF token", ANONYMOUS, "/password/forgot", "POST",
-             {"email": "x@example.org"}, 400, csrf=False),
-        Case("request too large", ANONYMOUS, "/password/forgot", "POST",
-             {"email": "x" * (21 * 1024 * 1024)}, 413),
-        Case("server error", ANONYMOUS, "/__test__/error", status=500),
-        Case("member home", MEMBER, "/"),
-        Case("change password", MEMBER, "/account/password"),
-        Case("change password, wrong current", MEMBER, "/account/password", "POST",
-             {"current_password": "wrong", "password": "a long new password",
-              "confirm": "a long new password"}, 400),
-        Case("forbidden page", MEMBER, "/users/", status=403),
-        Case("focal contact home", FOCAL, "/"),
-        Case("logins and invitations", FOCAL, "/users/"),
-        Case("invite form", FOCAL, "/users/invite"),
-        Case("invite form with errors", FOCAL, "/users/invite", "POST",
-             {"name": "", "email": "not an address", "role": "member"}),
-        Case("audit trail", FOCAL, "/audit/"),
-        Case("audit trail, page 2", FOCAL, "/audit/?page=2"),
-        Case("audit trail, filtered", FOCAL,
-             f"/audit/?entity_type=users&entity_id={s.member_id}&actor=command%3A+tests"),
-        Case("change password (focal contact)", FOCAL, "/account/password"),
-    ]
+def cases(samples: Samples) -> list[Case]:
+    return [case for area in _areas() for case in area.cases(samples)]
+
+
+def matrix() -> dict[str, tuple[str, tuple[str, str, str], tuple[str, str, str]]]:
+    """Every area's access-matrix rows, merged (a rule listed twice is an error)."""
+    rows: dict = {}
+    for area in _areas():
+        for rule, row in getattr(area, "MATRIX", {}).items():
+            assert rule not in rows, f"{rule} is in the access matrix of two areas"
+            rows[rule] = row
+    return rows
 
 
 def add_error_route(app: Flask) -> None:
@@ -160,3 +136,6 @@ def render_all(app: Flask, all_cases: list[Case], samples: Samples) -> list[Rend
         rendered.append(Rendered(case, response.status_code, list(response.headers.items()),
                                  response.get_data(as_text=True)))
     return rendered
+
+
+__all__ = ["PASSWORD"]
