@@ -77,17 +77,21 @@ def _register_blueprints(app: Flask) -> None:
     from coalition.audit.views import bp as audit_bp
     from coalition.auth.views import bp as auth_bp
     from coalition.main.views import bp as main_bp
+    from coalition.members.balance_views import bp as balance_bp
+    from coalition.members.import_views import bp as member_import_bp
+    from coalition.members.join_views import bp as join_bp
+    from coalition.members.views import bp as members_bp
 
-    app.register_blueprint(main_bp)
-    app.register_blueprint(auth_bp)
-    app.register_blueprint(audit_bp)
+    for blueprint in (main_bp, auth_bp, audit_bp, members_bp, join_bp, member_import_bp,
+                      balance_bp):
+        app.register_blueprint(blueprint)
 
 
 def _register_commands(app: Flask) -> None:
     from coalition.auth.cli import users_cli
     from coalition.demo import demo_cli
+    from coalition.members.cli import members_cli
     from coalition.migrate import db_cli
 
-    app.cli.add_command(db_cli)
-    app.cli.add_command(users_cli)
-    app.cli.add_command(demo_cli)
+    for group in (db_cli, users_cli, members_cli, demo_cli):
+        app.cli.add_command(group)

@@ -16,6 +16,7 @@ class Page:
     page: int
     pages: int
     total: int
+    total_capped: bool = False  # the total is a lower bound ("more than ...")
 
     @property
     def has_prev(self) -> bool:
