@@ -131,6 +131,43 @@ def database_url(backend, request, tmp_path, sqlite_template) -> Iterator[str]:
     server.drop(name)
 
 
+_sampled: dict[str, tuple[str, object]] = {}
+
+
+@pytest.fixture
+def sampled_database(backend, request, tmp_path, sqlite_template) -> Iterator[tuple[str, object]]:
+    """A fresh database holding the quality gates' representative data, and its Samples.
+
+    The data is made once per backend and cloned for each test (a file copy on SQLite, a
+    template on PostgreSQL), so tests that need all of it stay fast."""
+    from tests.quality import catalog
+
+    if backend not in _sampled:
+        if backend == "sqlite":
+            path = tmp_path.parent / "sampled-template.db"
+            shutil.copy(sqlite_template, path)
+            url = f"sqlite:///{path}"
+        else:
+            server: PostgresServer = request.getfixturevalue("postgres")
+            url = server.url_for(server.with_schema())
+        app = make_test_app(url, tmp_path / "sampling")
+        with app.app_context():
+            samples = catalog.make_samples()
+            _db.session.remove()
+            _db.engine.dispose()
+        _sampled[backend] = (url, samples)
+    url, samples = _sampled[backend]
+    if backend == "sqlite":
+        path = tmp_path / "sampled.db"
+        shutil.copy(make_url(url).database, path)
+        yield f"sqlite:///{path}", samples
+        return
+    server = request.getfixturevalue("postgres")
+    name = server.create(template=make_url(url).database)
+    yield server.url_for(name), samples
+    server.drop(name)
+
+
 @pytest.fixture
 def empty_database_url(backend, request, tmp_path) -> Iterator[str]:
     """A database with no tables at all (for migration tests)."""
