@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from coalition.auth import services as auth
 from coalition.auth.models import Role, SystemActor, User
 from coalition.extensions import db
+from coalition.members import demo as member_demo
 
 DEMO_USERS = (
     ("focal@example.org", "Fatima Focal", Role.FOCAL_CONTACT.value),
@@ -36,11 +37,13 @@ def is_empty() -> bool:
 def load() -> list[tuple[str, str, str]]:
     """Create the demo data; returns (role, e-mail, password) for each demo login."""
     actor = SystemActor("command: demo load")
-    logins = []
+    logins, users = [], {}
     for email, name, role in DEMO_USERS:
         password = secrets.token_urlsafe(9)
-        auth.create_user(actor, email=email, name=name, role=role, password=password)
+        users[role] = auth.create_user(actor, email=email, name=name, role=role,
+                                       password=password)
         logins.append((role, email, password))
+    member_demo.load(actor, demo_member_login=users[Role.MEMBER.value])
     return logins
 
 

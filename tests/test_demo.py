@@ -31,3 +31,22 @@ def test_demo_load_refuses_a_database_with_data(runner, app):
     make_user()
     result = runner.invoke(args=["demo", "load"])
     assert result.exit_code != 0 and "empty database only" in result.output
+
+
+def test_demo_members_cover_every_stakeholder_group_and_region(runner, db):
+    from sqlalchemy import func, select
+
+    from coalition.auth.models import User
+    from coalition.members.models import Member, Region, StakeholderGroup
+
+    runner.invoke(args=["demo", "load"])
+    members = db.session.scalars(select(Member)).all()
+    active = [m for m in members if m.status == "active"]
+    assert len(members) >= 60
+    assert {m.stakeholder_group for m in active} == {g.value for g in StakeholderGroup}
+    assert {m.region for m in active} >= {r.value for r in Region} - {"unassigned"}
+    assert {m.status for m in members} == {"applicant", "active", "lapsed", "left"}
+    demo_member = db.session.scalar(select(User).where(User.email == "member@example.org"))
+    assert demo_member.member is not None and demo_member.member.status == "active"
+    assert db.session.scalar(select(func.count()).select_from(Member).where(
+        Member.listed_publicly.is_(True), Member.show_name.is_(True))) > 10
