@@ -41,5 +41,9 @@ lint: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Benchmarks: run by hand, never part of the test suite. BENCH_ARGS="--pg URL" for PostgreSQL.
+bench: $(VENV)/.installed
+	for script in bench/bench_*.py; do $(BIN)/python $$script $(BENCH_ARGS) || exit 1; done
+
 clean:
 	rm -rf $(VENV) node_modules *.egg-info .pytest_cache .ruff_cache

@@ -142,6 +142,10 @@ class Member(db.Model):
         _in("gender", Gender, nullable=True),
         Index("ix_members_status_group_region", "status", "stakeholder_group", "region"),
         Index("ix_members_sort_name", "sort_name", "id"),
+        # The directory's usual question: members of one status, in name order, a page at
+        # a time; this index answers it without sorting, however many members there are.
+        Index("ix_members_status_sort_name", "status", "sort_name", "id"),
+        Index("ix_members_public_sort_name", "listed_publicly", "status", "sort_name", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

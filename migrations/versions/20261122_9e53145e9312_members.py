@@ -74,6 +74,8 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_members_country'), ['country'], unique=False)
         batch_op.create_index(batch_op.f('ix_members_organization_id'), ['organization_id'], unique=False)
         batch_op.create_index('ix_members_sort_name', ['sort_name', 'id'], unique=False)
+        batch_op.create_index('ix_members_status_sort_name', ['status', 'sort_name', 'id'], unique=False)
+        batch_op.create_index('ix_members_public_sort_name', ['listed_publicly', 'status', 'sort_name', 'id'], unique=False)
         batch_op.create_index('ix_members_status_group_region', ['status', 'stakeholder_group', 'region'], unique=False)
 
     op.create_table('api_tokens',
@@ -120,6 +122,8 @@ def downgrade() -> None:
     op.drop_table('api_tokens')
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.drop_index('ix_members_status_group_region')
+        batch_op.drop_index('ix_members_public_sort_name')
+        batch_op.drop_index('ix_members_status_sort_name')
         batch_op.drop_index('ix_members_sort_name')
         batch_op.drop_index(batch_op.f('ix_members_organization_id'))
         batch_op.drop_index(batch_op.f('ix_members_country'))
