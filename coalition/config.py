@@ -41,6 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_CA_FILE", None, str, "PEM bundle to trust instead of the system CAs"),
     Setting("FY_START_MONTH", 1, int, "first month of the fiscal year (1 = January)"),
     Setting("UPLOAD_MAX_MB", 20, int, "largest accepted request body, in megabytes"),
+    Setting("BALANCE_MIN_CELL", 3, int,
+            "the public balance hides any count smaller than this (k-anonymity)"),
     Setting("PASSWORD_HASH_METHOD", "scrypt", str,
             "werkzeug password-hash method (for example scrypt or pbkdf2:sha256)"),
     Setting("LOGIN_MAX_FAILURES", 10, int, "failed logins per account before a lockout"),
@@ -55,7 +57,7 @@ SETTINGS: tuple[Setting, ...] = (
 
 ENV_PREFIX = "COALITION_"
 MIN_SECRET_KEY_LENGTH = 16
-POSITIVE_SETTINGS = ("SMTP_TIMEOUT", "UPLOAD_MAX_MB", "LOGIN_MAX_FAILURES",
+POSITIVE_SETTINGS = ("SMTP_TIMEOUT", "UPLOAD_MAX_MB", "BALANCE_MIN_CELL", "LOGIN_MAX_FAILURES",
                      "LOGIN_MAX_FAILURES_PER_IP", "LOGIN_WINDOW_MINUTES", "INVITATION_DAYS",
                      "RESET_MINUTES")
 
