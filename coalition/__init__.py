@@ -74,6 +74,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from coalition.api.token_views import bp as api_tokens_bp
+    from coalition.api.views import bp as api_bp
     from coalition.audit.views import bp as audit_bp
     from coalition.auth.views import bp as auth_bp
     from coalition.main.views import bp as main_bp
@@ -83,7 +85,7 @@ def _register_blueprints(app: Flask) -> None:
     from coalition.members.views import bp as members_bp
 
     for blueprint in (main_bp, auth_bp, audit_bp, members_bp, join_bp, member_import_bp,
-                      balance_bp):
+                      balance_bp, api_bp, api_tokens_bp):
         app.register_blueprint(blueprint)
 
 

@@ -146,6 +146,7 @@ class Member(db.Model):
         # a time; this index answers it without sorting, however many members there are.
         Index("ix_members_status_sort_name", "status", "sort_name", "id"),
         Index("ix_members_public_sort_name", "listed_publicly", "status", "sort_name", "id"),
+        Index("ix_members_organization_status", "organization_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -154,8 +155,7 @@ class Member(db.Model):
     sort_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     title: Mapped[str | None] = mapped_column(String(200))
-    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"),
-                                                        index=True)
+    organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"))
     # The organization as the person wrote it, until it is linked to an Organization.
     organization_name: Mapped[str | None] = mapped_column(String(300))
     stakeholder_group: Mapped[str] = mapped_column(String(32))

@@ -72,7 +72,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_members_country'), ['country'], unique=False)
-        batch_op.create_index(batch_op.f('ix_members_organization_id'), ['organization_id'], unique=False)
+        batch_op.create_index('ix_members_organization_status', ['organization_id', 'status'], unique=False)
         batch_op.create_index('ix_members_sort_name', ['sort_name', 'id'], unique=False)
         batch_op.create_index('ix_members_status_sort_name', ['status', 'sort_name', 'id'], unique=False)
         batch_op.create_index('ix_members_public_sort_name', ['listed_publicly', 'status', 'sort_name', 'id'], unique=False)
@@ -125,7 +125,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_members_public_sort_name')
         batch_op.drop_index('ix_members_status_sort_name')
         batch_op.drop_index('ix_members_sort_name')
-        batch_op.drop_index(batch_op.f('ix_members_organization_id'))
+        batch_op.drop_index('ix_members_organization_status')
         batch_op.drop_index(batch_op.f('ix_members_country'))
 
     op.drop_table('members')

@@ -31,10 +31,12 @@ LOGIN = "redirect to login"
 FORBIDDEN = "403"
 NOT_FOUND = "404"
 NO = "405"  # the method is not accepted
+UNAUTHORIZED = "401"  # an API call with no or a bad token
 EVERYONE = (OK, OK, OK)
 FOCAL_ONLY = (LOGIN, FORBIDDEN, OK)
 SIGNED_IN = (LOGIN, OK, OK)
 NOBODY = (NO, NO, NO)
+API_SIGNED_IN = (UNAUTHORIZED, OK, OK)
 
 ANONYMOUS, MEMBER, FOCAL = "anonymous", "member", "focal_contact"
 ROLES = (ANONYMOUS, MEMBER, FOCAL)

@@ -23,6 +23,7 @@ from tests.quality.catalog import (
     NOT_FOUND,
     OK,
     ROLES,
+    UNAUTHORIZED,
 )
 
 MATRIX = catalog.matrix()
@@ -43,7 +44,8 @@ def outcome(response) -> str:
     if response.status_code in (301, 302, 303, 307, 308) and \
             response.headers["Location"].startswith("/login"):
         return LOGIN
-    return {403: FORBIDDEN, 404: NOT_FOUND, 405: NO}.get(response.status_code, OK)
+    return {401: UNAUTHORIZED, 403: FORBIDDEN, 404: NOT_FOUND, 405: NO}.get(
+        response.status_code, OK)
 
 
 @pytest.fixture
