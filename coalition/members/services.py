@@ -147,7 +147,7 @@ def _organization(organization_id: int | None) -> Organization | None:
     return organization
 
 
-def _apply(member: Member, data: MemberInput, allowed: tuple[str, ...]) -> None:
+def apply_fields(member: Member, data: MemberInput, allowed: tuple[str, ...]) -> None:
     """Check `data` and copy the `allowed` fields onto `member`."""
     values = {
         "name": clean_name(data.name),
@@ -199,7 +199,7 @@ def create_member(actor: Actor, data: MemberInput, status: str = MemberStatus.AC
     if status not in {s.value for s in MemberStatus}:
         raise ValidationError("status", "Choose a status from the list.")
     member = Member(status=status)
-    _apply(member, data, ALL_FIELDS)
+    apply_fields(member, data, ALL_FIELDS)
     setattr(member, STATUS_DATE[MemberStatus(status)], today or today_utc())
     db.session.add(member)
     audit.record(actor, "create", member, audit.diff({}, audit.snapshot(member, AUDITED)))
@@ -213,7 +213,7 @@ def update_member(actor: Actor, member: Member, data: MemberInput) -> dict:
     if member.erased_at:
         raise ValidationError(None, "This member's personal data was erased.")
     before = audit.snapshot(member, AUDITED)
-    _apply(member, data, ALL_FIELDS if can_manage(actor) else SELF_EDITABLE)
+    apply_fields(member, data, ALL_FIELDS if can_manage(actor) else SELF_EDITABLE)
     changes = audit.diff(before, audit.snapshot(member, AUDITED))
     if changes:
         audit.record(actor, "update", member, changes)
