@@ -140,7 +140,9 @@ class Member(db.Model):
         _in("region", Region),
         _in("status", MemberStatus),
         _in("gender", Gender, nullable=True),
-        Index("ix_members_status_group_region", "status", "stakeholder_group", "region"),
+        # Covers the balance's one GROUP BY (and the directory's group/region filters).
+        Index("ix_members_status_group_region", "status", "stakeholder_group", "region",
+              "country", "gender"),
         Index("ix_members_sort_name", "sort_name", "id"),
         # The directory's usual question: members of one status, in name order, a page at
         # a time; this index answers it without sorting, however many members there are.

@@ -76,7 +76,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_members_sort_name', ['sort_name', 'id'], unique=False)
         batch_op.create_index('ix_members_status_sort_name', ['status', 'sort_name', 'id'], unique=False)
         batch_op.create_index('ix_members_public_sort_name', ['listed_publicly', 'status', 'sort_name', 'id'], unique=False)
-        batch_op.create_index('ix_members_status_group_region', ['status', 'stakeholder_group', 'region'], unique=False)
+        batch_op.create_index('ix_members_status_group_region', ['status', 'stakeholder_group', 'region', 'country', 'gender'], unique=False)
 
     op.create_table('api_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
