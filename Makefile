@@ -41,9 +41,11 @@ lint: $(VENV)/.installed-test
 pytest: $(VENV)/.installed-test node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Benchmarks: run by hand, never part of the test suite. BENCH_ARGS="--pg URL" for PostgreSQL.
+# Benchmarks: run by hand, never part of the test suite (on SQLite; for PostgreSQL run
+# bench/bench_directory.py --pg URL and bench/bench_import.py --database-url URL).
 bench: $(VENV)/.installed
-	for script in bench/bench_*.py; do $(BIN)/python $$script $(BENCH_ARGS) || exit 1; done
+	$(BIN)/python bench/bench_directory.py
+	$(BIN)/python bench/bench_import.py
 
 clean:
 	rm -rf $(VENV) node_modules *.egg-info .pytest_cache .ruff_cache
