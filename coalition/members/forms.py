@@ -39,13 +39,10 @@ def country_choices(blank: str = "Choose a country") -> list[SelectChoice]:
                                         for code, name in countries.choices()]
 
 
-CONSENT_HELP = "Shown on the public directory only if you also tick “List me publicly”."
-
-
 class ConsentFields:
     """The public-listing consent, one box per field (mixed into the member forms)."""
 
-    listed_publicly = BooleanField("List me in the public directory")
+    listed_publicly = BooleanField("List me in the public member directory")
     show_name = BooleanField("Show my name")
     show_organization = BooleanField("Show my organization")
     show_stakeholder_group = BooleanField("Show my stakeholder group")

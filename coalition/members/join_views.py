@@ -6,7 +6,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     EmailField,
     SelectChoice,
     SelectField,
@@ -19,6 +18,7 @@ from coalition.auth.permissions import focal_contact_required
 from coalition.errors import ValidationError
 from coalition.extensions import db
 from coalition.members import countries, joining
+from coalition.members.forms import ConsentFields, country_choices
 from coalition.members.models import Member, MemberStatus, StakeholderGroup
 from coalition.members.services import MemberInput, organization_by_name
 from coalition.web import acting_user, page_number, show_error, token_page
@@ -29,7 +29,7 @@ PUBLIC_LABELS = {"name": "name", "organization": "organization",
                  "stakeholder_group": "stakeholder group", "country": "country and region"}
 
 
-class JoinForm(FlaskForm):
+class JoinForm(FlaskForm, ConsentFields):
     # Required fields are checked here so every missing one is named at once; the service
     # checks the values themselves (a real address, a group and a country from the list).
     name = StringField("Your name", validators=[InputRequired("Enter your name."),
@@ -55,16 +55,10 @@ class JoinForm(FlaskForm):
         "Why do you want to join?", validators=[Length(max=joining.MOTIVATION_MAX)],
         description="A few sentences for the focal contact about you and your interest in "
                     "the coalition's work.")
-    listed_publicly = BooleanField("List me in the public member directory")
-    show_name = BooleanField("Show my name")
-    show_organization = BooleanField("Show my organization")
-    show_stakeholder_group = BooleanField("Show my stakeholder group")
-    show_country = BooleanField("Show my country and region")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = [SelectChoice("", "Choose a country"),
-                                *(SelectChoice(code, name) for code, name in countries.choices())]
+        self.country.choices = country_choices()
 
     def to_input(self) -> MemberInput:
         return MemberInput(

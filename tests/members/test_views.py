@@ -155,7 +155,7 @@ def test_a_member_edits_their_own_profile_and_consent(client, login, db):
     member = make_member(login=True, name="Pia Profile")
     login(make_user_for(member))
     page = text(client.get("/members/me"))
-    assert "Pia Profile" in page and "List me in the public directory" in page
+    assert "Pia Profile" in page and "List me in the public member directory" in page
     client.post("/members/me", data={"name": "Pia P.", "stakeholder_group": "academia",
                                      "country": "CL", "listed_publicly": "y",
                                      "show_name": "y"})
