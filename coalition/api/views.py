@@ -188,19 +188,7 @@ def organizations():
     rows = list(db.session.scalars(
         active.order_by(func.lower(Organization.name), Organization.id)
         .limit(per_page).offset((page - 1) * per_page)))
-    counts = _active_members([organization.id for organization in rows])
+    counts = queries.member_counts_by_organization([organization.id for organization in rows])
     items = [_organization(organization, counts.get(organization.id, 0))
              for organization in rows]
     return jsonify(_page_body(items, page, per_page, total, False, page * per_page < total))
-
-
-def _active_members(organization_ids: list[int]) -> dict[int, int]:
-    """Active members of just these organizations (one page's worth)."""
-    if not organization_ids:
-        return {}
-    rows = db.session.execute(
-        select(Member.organization_id, func.count())
-        .where(Member.status == MemberStatus.ACTIVE.value,
-               Member.organization_id.in_(organization_ids))
-        .group_by(Member.organization_id))
-    return dict(rows.all())

@@ -118,10 +118,15 @@ def organizations(include_archived: bool = False) -> list[Organization]:
     return list(db.session.scalars(query))
 
 
-def member_counts_by_organization() -> dict[int, int]:
-    """Active members per organization id."""
-    rows = db.session.execute(
-        select(Member.organization_id, func.count())
-        .where(Member.status == MemberStatus.ACTIVE.value, Member.organization_id.isnot(None))
-        .group_by(Member.organization_id))
-    return dict(rows.all())
+def member_counts_by_organization(organization_ids: list[int] | None = None) -> dict[int, int]:
+    """Active members per organization id: of every organization, or only of the ones given
+    (one page's worth)."""
+    query = (select(Member.organization_id, func.count())
+             .where(Member.status == MemberStatus.ACTIVE.value,
+                    Member.organization_id.isnot(None))
+             .group_by(Member.organization_id))
+    if organization_ids is not None:
+        if not organization_ids:
+            return {}
+        query = query.where(Member.organization_id.in_(organization_ids))
+    return dict(db.session.execute(query).all())

@@ -54,16 +54,9 @@ def directory():
                            page=page, rows=rows, who=who, filters=filters)
 
 
-def _member_or_404(member_id: int) -> Member:
-    member = db.session.get(Member, member_id)
-    if member is None:
-        abort(404)
-    return member
-
-
 @bp.route("/members/<int:member_id>")
 def detail(member_id: int):
-    member = _member_or_404(member_id)
+    member = db.get_or_404(Member, member_id)
     who = audience(current_user)
     fields = visible_fields(member, who)
     if who != FOCAL and (member.status != MemberStatus.ACTIVE or not fields):
@@ -108,7 +101,7 @@ def new():
 @bp.route("/members/<int:member_id>/edit", methods=["GET", "POST"])
 @focal_contact_required
 def edit(member_id: int):
-    member = _member_or_404(member_id)
+    member = db.get_or_404(Member, member_id)
     if member.erased_at:
         abort(404)
     form = MemberForm(obj=member, organizations=queries.organizations(include_archived=True))
@@ -153,7 +146,7 @@ def profile():
 @bp.route("/members/<int:member_id>/status", methods=["POST"])
 @focal_contact_required
 def change_status(member_id: int):
-    member = _member_or_404(member_id)
+    member = db.get_or_404(Member, member_id)
     form = StatusForm()
     if form.validate_on_submit():
         try:
@@ -171,7 +164,7 @@ def change_status(member_id: int):
 @bp.route("/members/<int:member_id>/<any(archive, restore):action>", methods=["POST"])
 @focal_contact_required
 def archive(member_id: int, action: str):
-    member = _member_or_404(member_id)
+    member = db.get_or_404(Member, member_id)
     try:
         if action == "archive":
             services.archive_member(acting_user(), member)
@@ -189,7 +182,7 @@ def archive(member_id: int, action: str):
 @bp.route("/members/<int:member_id>/erase", methods=["GET", "POST"])
 @focal_contact_required
 def erase(member_id: int):
-    member = _member_or_404(member_id)
+    member = db.get_or_404(Member, member_id)
     form = EraseForm()
     if form.validate_on_submit():
         if form.confirm.data.strip() != "ERASE":
@@ -216,9 +209,7 @@ def organizations():
 
 
 def _organization_or_404(organization_id: int) -> Organization:
-    organization = db.session.get(Organization, organization_id)
-    if organization is None:
-        abort(404)
+    organization = db.get_or_404(Organization, organization_id)
     if organization.is_archived and not (current_user.is_authenticated
                                          and current_user.is_focal_contact):
         abort(404)
