@@ -83,9 +83,14 @@ def _register_blueprints(app: Flask) -> None:
     from coalition.members.import_views import bp as member_import_bp
     from coalition.members.join_views import bp as join_bp
     from coalition.members.views import bp as members_bp
+    from coalition.reports.api import bp as reports_api_bp
+    from coalition.reports.feeds import bp as report_feeds_bp
+    from coalition.reports.manage_views import bp as report_manage_bp
+    from coalition.reports.views import bp as reports_bp
 
     for blueprint in (main_bp, auth_bp, audit_bp, members_bp, join_bp, member_import_bp,
-                      balance_bp, api_bp, api_tokens_bp):
+                      balance_bp, reports_bp, report_manage_bp, report_feeds_bp, api_bp,
+                      reports_api_bp, api_tokens_bp):
         app.register_blueprint(blueprint)
 
 
@@ -94,6 +99,7 @@ def _register_commands(app: Flask) -> None:
     from coalition.demo import demo_cli
     from coalition.members.cli import members_cli
     from coalition.migrate import db_cli
+    from coalition.reports.cli import reports_cli
 
-    for group in (db_cli, users_cli, members_cli, demo_cli):
+    for group in (db_cli, users_cli, members_cli, reports_cli, demo_cli):
         app.cli.add_command(group)

@@ -41,6 +41,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_CA_FILE", None, str, "PEM bundle to trust instead of the system CAs"),
     Setting("FY_START_MONTH", 1, int, "first month of the fiscal year (1 = January)"),
     Setting("UPLOAD_MAX_MB", 20, int, "largest accepted request body, in megabytes"),
+    Setting("REPORTS_DIR", None, str,
+            "where report files are kept (by SHA-256); default instance/reports"),
     Setting("BALANCE_MIN_CELL", 3, int,
             "the public balance hides any count smaller than this (k-anonymity)"),
     Setting("PASSWORD_HASH_METHOD", "scrypt", str,
@@ -124,6 +126,8 @@ def resolve(values: dict[str, Any], instance_path: Path) -> dict[str, Any]:
         values["SECRET_KEY"] = _instance_secret_key(instance_path)
     if not values["MAIL_FROM"]:
         values["MAIL_FROM"] = f"noreply@{values['MAIL_DOMAIN']}"
+    if not values["REPORTS_DIR"]:
+        values["REPORTS_DIR"] = str(instance_path / "reports")
     if not values["OUTBOX_DIR"]:
         values["OUTBOX_DIR"] = str(instance_path / "outbox")
     security = values["SMTP_SECURITY"]

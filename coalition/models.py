@@ -5,8 +5,10 @@ from coalition.audit.models import AuditEvent
 from coalition.auth.models import Invitation, LoginAttempt, User
 from coalition.db import Base
 from coalition.members.models import Member, Organization
+from coalition.reports import search as _report_search  # noqa: F401 - the index's DDL
+from coalition.reports.models import AllowedFileType, Report, ReportFile, ReportTag
 
 metadata = Base.metadata
 
-__all__ = ["ApiToken", "AuditEvent", "Invitation", "LoginAttempt", "Member", "Organization",
-           "User", "metadata"]
+__all__ = ["AllowedFileType", "ApiToken", "AuditEvent", "Invitation", "LoginAttempt", "Member",
+           "Organization", "Report", "ReportFile", "ReportTag", "User", "metadata"]

@@ -11,6 +11,9 @@ from coalition.auth.models import Role, SystemActor, User
 from coalition.extensions import db
 from coalition.members import services as members
 from coalition.members.models import Member, Organization
+from coalition.reports import services as reports
+from coalition.reports.models import Report
+from coalition.reports.pdf import make_pdf
 
 PASSWORD = "correct horse battery staple"
 SYSTEM = SystemActor("command: tests")
@@ -53,6 +56,35 @@ def make_member(status: str = "active", login: bool = False, **overrides) -> Mem
         user.member_id = member.id
     db.session.commit()
     return member
+
+
+def pdf_bytes(title: str = "A report", *paragraphs: str) -> bytes:
+    """A real PDF whose text pypdf can read (coalition/reports/pdf.py)."""
+    return make_pdf(title, list(paragraphs) or ["The coalition's findings."])
+
+
+def make_report(visibility: str = "public", files: list[tuple[bytes, str]] | None = None,
+                **overrides) -> Report:
+    """A report (public unless told otherwise) with one PDF unless `files` says otherwise
+    (a list of (data, filename)); keyword arguments go to ReportInput."""
+    from datetime import date
+
+    n = next(_sequence)
+    values = {"title": f"Report {n}", "type": "policy_paper", "published_on": date(2016, 6, 1),
+              "authors": "Coalition secretariat"}
+    values.update(overrides)
+    if files is None:
+        files = [(pdf_bytes(values["title"]), f"report-{n}.pdf")]
+    report = reports.create_report(
+        SYSTEM, reports.ReportInput(**values),
+        [reports.FileInput(data, name) for data, name in files], visibility=visibility)
+    db.session.commit()
+    return report
+
+
+@pytest.fixture
+def create_report(app):
+    return make_report
 
 
 @pytest.fixture

@@ -15,4 +15,7 @@ def cases(s: Samples) -> list[Case]:
 
 MATRIX = {
     "/": ("/", EVERYONE, NOBODY),
+    "/healthz": ("/healthz", EVERYONE, NOBODY),
 }
+
+NOT_PAGES = {"main.health"}  # plain text for load balancers: tests/main/test_health.py

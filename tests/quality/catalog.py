@@ -3,7 +3,8 @@
 Each area of the tests has a `pages.py` (tests/auth/pages.py, tests/members/pages.py, ...;
 an area may split them over `pages_<part>.py` modules)
 with `add_samples(samples)` (its representative data), `cases(samples)` (its pages, per
-role and state) and `MATRIX` (its rows of the access matrix). The quality gates (HTML
+role and state), `MATRIX` (its rows of the access matrix) and, if it has any, `NOT_PAGES`
+(endpoints that answer something other than HTML: feeds, files). The quality gates (HTML
 validity, accessibility, security headers, access) walk all of them, and a test fails when
 a GET route has no page or a rule has no row. See docs/quality.md.
 """
@@ -104,6 +105,12 @@ def matrix() -> dict[str, tuple[str, tuple[str, str, str], tuple[str, str, str]]
             assert rule not in rows, f"{rule} is in the access matrix of two areas"
             rows[rule] = row
     return rows
+
+
+def not_pages() -> set[str]:
+    """Endpoints that answer something other than an HTML page (a feed, a file, plain
+    text): each area names its own in NOT_PAGES and tests them itself."""
+    return {endpoint for area in _areas() for endpoint in getattr(area, "NOT_PAGES", ())}
 
 
 def add_error_route(app: Flask) -> None:

@@ -1,0 +1,1 @@
+"""The report archive: reports, their files (content-addressed), search, feeds."""

@@ -1,0 +1,111 @@
+"""Full-text search over reports: SQLite FTS5 on SQLite, PostgreSQL text search on
+PostgreSQL. Both read `reports.search_text` (the metadata and the text inside the current
+files), kept in step by the database itself: FTS5 by triggers, PostgreSQL by an expression
+index. Every word of a query must match, each as a prefix ("child" finds "children")."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import (
+    DDL,
+    ColumnElement,
+    Float,
+    Integer,
+    event,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.sql import Select
+
+from coalition.reports.models import Report
+
+MAX_TERMS = 12
+_WORD = re.compile(r"[^\W_]+")  # letters and digits, as both indexes split words
+
+# The search index is not in the models' metadata (neither dialect can declare it there);
+# migrations create it and Alembic's comparison leaves these names alone.
+INDEX_OBJECTS = ("reports_fts", "ix_reports_search")
+
+SQLITE_DDL = (
+    "CREATE VIRTUAL TABLE reports_fts USING fts5(search_text, content='reports', "
+    "content_rowid='id', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER reports_fts_insert AFTER INSERT ON reports BEGIN "
+    "INSERT INTO reports_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+    "CREATE TRIGGER reports_fts_delete AFTER DELETE ON reports BEGIN "
+    "INSERT INTO reports_fts(reports_fts, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); END",
+    "CREATE TRIGGER reports_fts_update AFTER UPDATE OF search_text ON reports BEGIN "
+    "INSERT INTO reports_fts(reports_fts, rowid, search_text) "
+    "VALUES ('delete', old.id, old.search_text); "
+    "INSERT INTO reports_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
+)
+POSTGRESQL_DDL = (
+    "CREATE INDEX ix_reports_search ON reports "
+    "USING gin (to_tsvector('simple'::regconfig, search_text))",
+)
+
+
+def is_index_object(name: str | None) -> bool:
+    return bool(name) and any(name == n or name.startswith(n + "_") for n in INDEX_OBJECTS)
+
+
+def _create_index(target, connection, **_kw) -> None:
+    statements = {"sqlite": SQLITE_DDL, "postgresql": POSTGRESQL_DDL}.get(
+        connection.dialect.name, ())
+    for statement in statements:
+        connection.execute(DDL(statement))
+
+
+# Tests build their schema with create_all; migrations run the same statements.
+event.listen(Report.__table__, "after_create", _create_index)
+
+
+def terms(query: str) -> list[str]:
+    """The words of a search box, lower-cased, at most MAX_TERMS of them."""
+    return [word.lower() for word in _WORD.findall(query or "")][:MAX_TERMS]
+
+
+def matching(statement: Select, words: list[str], dialect: str) -> Select:
+    """`statement` (over Report) narrowed to the reports that contain every word."""
+    if not words:
+        return statement
+    if dialect == "sqlite":
+        expression = " ".join(f'"{word}"*' for word in words)
+        ids = select(literal_column("rowid")).select_from(text("reports_fts")).where(
+            text("reports_fts MATCH :match_filter").bindparams(match_filter=expression))
+        return statement.where(Report.id.in_(ids))
+    return statement.where(_tsvector().bool_op("@@")(_tsquery(words)))
+
+
+def rank(words: list[str], dialect: str) -> ColumnElement | None:
+    """A relevance score to order by (higher is better), or None for SQLite, where the
+    index's own rank needs a join; see ranked()."""
+    if not words or dialect == "sqlite":
+        return None
+    return func.ts_rank(_tsvector(), _tsquery(words))
+
+
+def ranked(statement: Select, words: list[str], dialect: str) -> Select:
+    """`statement` ordered by relevance, best first (newest first among equals)."""
+    if dialect == "sqlite":
+        expression = " ".join(f'"{word}"*' for word in words)
+        fts = text("SELECT rowid AS id, bm25(reports_fts) AS score FROM reports_fts "
+                   "WHERE reports_fts MATCH :match_rank").bindparams(match_rank=expression)
+        scores = fts.columns(id=Integer(), score=Float()).subquery("scores")
+        return statement.join(scores, scores.c.id == Report.id).order_by(
+            scores.c.score, Report.published_on.desc(), Report.id.desc())
+    return statement.order_by(rank(words, dialect).desc(), Report.published_on.desc(),
+                              Report.id.desc())
+
+
+def _tsvector():
+    return func.to_tsvector(literal_column("'simple'::regconfig"), Report.search_text)
+
+
+def _tsquery(words: list[str]):
+    # Each word is made only of letters and digits, so it cannot carry tsquery operators.
+    return func.to_tsquery(literal_column("'simple'::regconfig"),
+                           " & ".join(f"{word}:*" for word in words))
