@@ -3,6 +3,11 @@ its file downloads."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort
 
 bp = Blueprint("reports", __name__)
+
+
+@bp.route("/reports/")
+def index():
+    abort(501)  # placeholder, replaced by the listing
