@@ -1,11 +1,13 @@
 """Full-text search over reports: SQLite FTS5 on SQLite, PostgreSQL text search on
 PostgreSQL. Both read `reports.search_text` (the metadata and the text inside the current
-files), kept in step by the database itself: FTS5 by triggers, PostgreSQL by an expression
-index. Every word of a query must match, each as a prefix ("child" finds "children")."""
+files, folded: lower case, no accents), kept in step by the database itself: FTS5 by
+triggers, PostgreSQL by an expression index. Every word of a query must match, each as a
+prefix ("child" finds "children")."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sqlalchemy import (
     DDL,
@@ -63,9 +65,16 @@ def _create_index(target, connection, **_kw) -> None:
 event.listen(Report.__table__, "after_create", _create_index)
 
 
+def fold(text: str) -> str:
+    """Lower-case and without accents, so "Éducation" and "education" are one word on both
+    databases (PostgreSQL's `simple` configuration keeps accents)."""
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def terms(query: str) -> list[str]:
-    """The words of a search box, lower-cased, at most MAX_TERMS of them."""
-    return [word.lower() for word in _WORD.findall(query or "")][:MAX_TERMS]
+    """The words of a search box, folded, at most MAX_TERMS of them."""
+    return _WORD.findall(fold(query or ""))[:MAX_TERMS]
 
 
 def matching(statement: Select, words: list[str], dialect: str) -> Select:

@@ -19,7 +19,7 @@ from coalition.db import utcnow
 from coalition.errors import PermissionDenied, ValidationError
 from coalition.extensions import db
 from coalition.reports import files as report_files
-from coalition.reports import languages
+from coalition.reports import languages, search
 from coalition.reports.models import (
     AllowedFileType,
     Report,
@@ -367,7 +367,8 @@ def refresh_search_text(report: Report) -> None:
         ReportFile.report_id == report.id, ReportFile.replaced_at.is_(None),
         ReportFile.text.is_not(None)).order_by(ReportFile.id))
     parts.extend(file_texts)
-    report.search_text = "\n".join(part for part in parts if part)[:MAX_SEARCH_TEXT]
+    report.search_text = search.fold("\n".join(part for part in parts if part))[
+        :MAX_SEARCH_TEXT]
 
 
 def reindex(actor: Actor, report_ids: Iterable[int] | None = None,
