@@ -65,10 +65,17 @@ def _create_index(target, connection, **_kw) -> None:
 event.listen(Report.__table__, "after_create", _create_index)
 
 
-def fold(text: str) -> str:
+def rebuild(connection) -> None:
+    """Rebuild the index from reports.search_text (FTS5 only; PostgreSQL's index is an
+    expression index and cannot drift)."""
+    if connection.dialect.name == "sqlite":
+        connection.execute(text("INSERT INTO reports_fts(reports_fts) VALUES ('rebuild')"))
+
+
+def fold(value: str) -> str:
     """Lower-case and without accents, so "Éducation" and "education" are one word on both
     databases (PostgreSQL's `simple` configuration keeps accents)."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
+    decomposed = unicodedata.normalize("NFKD", value.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

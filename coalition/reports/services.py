@@ -396,4 +396,7 @@ def reindex(actor: Actor, report_ids: Iterable[int] | None = None,
         count += 1
         if progress is not None:
             progress(1)
+    db.session.flush()
+    if report_ids is None:
+        search.rebuild(db.session.connection())
     return count, problems

@@ -196,3 +196,19 @@ def test_reindex_reads_the_stored_pdfs_again(app, db):
     count, problems = services.reindex(SYSTEM)
     assert (count, problems) == (1, [])
     assert "safeguarding" in report.search_text
+
+
+def test_reindex_repairs_a_search_index_that_lost_its_rows(app, db, backend):
+    from sqlalchemy import text
+
+    from coalition.reports import queries
+
+    make_report(slug="kept", files=[(pdf_bytes("T", "a word: safeguarding"), "t.pdf")])
+    if backend == "sqlite":  # what a table rebuilt by a careless migration would leave
+        db.session.execute(text("INSERT INTO reports_fts(reports_fts) VALUES ('delete-all')"))
+        db.session.commit()
+        assert queries.listing(queries.ReportFilter(q="safeguarding"), "public", 1).total == 0
+    services.reindex(SYSTEM)
+    db.session.commit()
+    assert [r.slug for r in queries.listing(queries.ReportFilter(q="safeguarding"), "public",
+                                            1).items] == ["kept"]
