@@ -19,6 +19,7 @@ from coalition.auth import services as auth
 from coalition.auth.models import Role, SystemActor, User
 from coalition.extensions import db
 from coalition.members import demo as member_demo
+from coalition.reports import demo as report_demo
 
 DEMO_USERS = (
     ("focal@example.org", "Fatima Focal", Role.FOCAL_CONTACT.value),
@@ -44,6 +45,7 @@ def load() -> list[tuple[str, str, str]]:
                                        password=password)
         logins.append((role, email, password))
     member_demo.load(actor, demo_member_login=users[Role.MEMBER.value])
+    report_demo.load(actor, fy_start_month=current_app.config["FY_START_MONTH"])
     return logins
 
 

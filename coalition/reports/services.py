@@ -77,7 +77,8 @@ def _require_manager(actor: Actor) -> None:
 
 def _text(value: str | None, name: str, max_length: int, multiline: bool = False
           ) -> str | None:
-    value = (value or "").strip()
+    value = "".join(c for c in (value or "") if c in "\n\t" or
+                    unicodedata.category(c) != "Cc").strip()  # no control characters
     if multiline:
         value = "\n".join(" ".join(line.split()) for line in value.splitlines())
         value = re.sub(r"\n{3,}", "\n\n", value).strip()
@@ -205,16 +206,21 @@ def allowed_kinds() -> set[str]:
 
 def check_files(inputs: Iterable[FileInput], field_name: str = "file",
                 fallback: str = "report") -> list[tuple[FileInput, report_files.Upload]]:
-    """Check every file before anything is stored: one bad file stores none of them."""
+    """Check every file (and its label) before anything is stored: one bad file stores
+    none of them."""
     allowed = allowed_kinds()
-    return [(item, report_files.check_upload(item.data, item.filename, allowed, field_name,
-                                             fallback)) for item in inputs]
+    checked = []
+    for item in inputs:
+        item.label = _text(item.label, "label", 200)
+        checked.append((item, report_files.check_upload(item.data, item.filename, allowed,
+                                                        field_name, fallback)))
+    return checked
 
 
 def _store(actor: Actor, report: Report, item: FileInput, upload: report_files.Upload
            ) -> ReportFile:
     report_files.storage().put(upload.data)
-    row = ReportFile(report=report, label=_text(item.label, "label", 200),
+    row = ReportFile(report=report, label=item.label,
                      filename=upload.filename, content_type=upload.kind.content_type,
                      size=len(upload.data), sha256=upload.sha256, text=upload.text,
                      page_count=upload.page_count, uploaded_by=actor.audit_label)
@@ -229,6 +235,8 @@ def create_report(actor: Actor, data: ReportInput, files: Iterable[FileInput] = 
                   now: datetime | None = None) -> Report:
     """A new report (a draft unless told otherwise) with its files."""
     _require_manager(actor)
+    if visibility not in {v.value for v in Visibility}:
+        raise ValidationError("visibility", "Choose draft, members or public.")
     report = Report(visibility=Visibility.DRAFT.value, download_count=0, search_text="")
     _apply(report, data, fy_start_month)
     checked = check_files(files, fallback=report.slug)
@@ -353,7 +361,8 @@ def count_download(row: ReportFile) -> None:
     db.session.execute(update(ReportFile).where(ReportFile.id == row.id).values(
         download_count=ReportFile.download_count + 1))
     db.session.execute(update(Report).where(Report.id == row.report_id).values(
-        download_count=Report.download_count + 1))
+        download_count=Report.download_count + 1,
+        updated_at=Report.updated_at))  # a download is not an edit: the feed must not move
 
 
 # --- the search text ------------------------------------------------------------------

@@ -212,3 +212,21 @@ def test_reindex_repairs_a_search_index_that_lost_its_rows(app, db, backend):
     db.session.commit()
     assert [r.slug for r in queries.listing(queries.ReportFilter(q="safeguarding"), "public",
                                             1).items] == ["kept"]
+
+
+@pytest.mark.parametrize(("label", "visibility", "field"), [
+    ("x" * 201, "draft", "label"),
+    (None, "everyone", "visibility"),
+])
+def test_a_bad_label_or_visibility_stores_no_file(app, db, label, visibility, field):
+    with pytest.raises(ValidationError) as refused:
+        services.create_report(SYSTEM, _input(), [FileInput(pdf_bytes(), "r.pdf", label)],
+                               visibility=visibility)
+    assert refused.value.field == field
+    assert files.storage().count() == 0
+
+
+def test_control_characters_never_reach_a_report(app, db):
+    report = services.create_report(SYSTEM, _input(title="Bell\x07 title",
+                                                   summary="Line one\x00\nline two"))
+    assert (report.title, report.summary) == ("Bell title", "Line one\nline two")
