@@ -46,6 +46,7 @@ pytest: $(VENV)/.installed-test node_modules/.installed
 bench: $(VENV)/.installed
 	$(BIN)/python bench/bench_directory.py
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_reports.py
 
 clean:
 	rm -rf $(VENV) node_modules *.egg-info .pytest_cache .ruff_cache

@@ -53,24 +53,6 @@ class FileEntry:
     earlier: list[ReportFile]
 
 
-def size_label(size: int) -> str:
-    if size < 1024:
-        return f"{size} bytes"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / (1024 * 1024):.1f} MB"
-
-
-def kind_label(content_type: str) -> str:
-    return next((kind.label for kind in report_files.KINDS.values()
-                 if kind.content_type == content_type), content_type)
-
-
-@bp.context_processor
-def _helpers() -> dict:
-    return {"size_label": size_label, "kind_label": kind_label}
-
-
 # --- reading the request --------------------------------------------------------------
 
 def _report_or_404(slug: str) -> Report:
@@ -131,15 +113,7 @@ def _address_taken(form: ReportForm) -> None:
 
 
 def _file_entries(report: Report) -> list[FileEntry]:
-    previous = {row.replaced_by_id: row for row in report.files if row.replaced_by_id}
-    entries = []
-    for row in report.current_files:
-        earlier, older = [], previous.get(row.id)
-        while older is not None and older not in earlier:
-            earlier.append(older)
-            older = previous.get(older.id)
-        entries.append(FileEntry(row, earlier))
-    return entries
+    return [FileEntry(row, report.earlier_versions(row)) for row in report.current_files]
 
 
 def _current_version(report: Report, row: ReportFile) -> ReportFile | None:

@@ -119,6 +119,16 @@ class Report(db.Model):
     def current_files(self) -> list[ReportFile]:
         return [f for f in self.files if f.replaced_at is None]
 
+    def earlier_versions(self, current: ReportFile) -> list[ReportFile]:
+        """The versions `current` replaced, newest first."""
+        replaced = {row.replaced_by_id: row for row in self.files if row.replaced_by_id}
+        earlier: list[ReportFile] = []
+        older = replaced.get(current.id)
+        while older is not None and older not in earlier:
+            earlier.append(older)
+            older = replaced.get(older.id)
+        return earlier
+
     @property
     def is_draft(self) -> bool:
         return self.visibility == Visibility.DRAFT
@@ -168,6 +178,13 @@ class ReportFile(db.Model):
     @property
     def display_label(self) -> str:
         return self.label or self.filename
+
+    @property
+    def kind_label(self) -> str:
+        from coalition.reports.files import KINDS
+
+        return next((kind.label for kind in KINDS.values()
+                     if kind.content_type == self.content_type), self.content_type)
 
 
 class ReportTag(db.Model):

@@ -79,9 +79,9 @@ def fold(value: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-def terms(query: str) -> list[str]:
-    """The words of a search box, folded, at most MAX_TERMS of them."""
-    return _WORD.findall(fold(query or ""))[:MAX_TERMS]
+def terms(query: str, limit: int | None = MAX_TERMS) -> list[str]:
+    """The words of a search box (or any text), folded, at most `limit` of them."""
+    return _WORD.findall(fold(query or ""))[:limit]
 
 
 def matching(statement: Select, words: list[str], dialect: str) -> Select:

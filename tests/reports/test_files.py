@@ -122,3 +122,10 @@ def test_storage_keeps_bytes_under_their_digest_once(tmp_path):
 def test_storage_refuses_anything_but_a_digest_as_a_path(tmp_path, name):
     with pytest.raises(ValueError):
         files.Storage(tmp_path).path(name)
+
+
+def test_a_csv_file_is_accepted_as_csv_when_allowed():
+    upload = files.check_upload(b"Country,Members\nKE,12\n", "members.csv", allowed={"csv"})
+    assert (upload.kind.code, upload.kind.content_type) == ("csv", "text/csv")
+    with pytest.raises(ValidationError, match="is CSV text; this archive accepts PDF"):
+        files.check_upload(b"Country,Members\nKE,12\n", "members.csv", allowed={"text"})
