@@ -79,5 +79,30 @@ def configure_engine(engine: Engine) -> None:
     def _begin(connection):
         # IMMEDIATE takes the write lock at the start: a transaction that reads and then
         # writes can otherwise fail at once with "database is locked" when another
-        # connection wrote in between (WAL snapshots); this way it waits its turn.
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # connection wrote in between (WAL snapshots); this way it waits its turn. Reading
+        # pages (GET) do not take it, so visitors never queue behind each other.
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+
+
+READING_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+def _may_write() -> bool:
+    from flask import g, has_request_context, request
+
+    if not has_request_context():
+        return True  # commands and workers
+    return request.method not in READING_METHODS or g.get("writes_on_get", False)
+
+
+def writes_on_get(session) -> None:
+    """Say that this GET request writes (a confirmation link, a download counter): on
+    SQLite its transactions take the write lock from their start, like a POST's. Call it
+    before the reads that lead to the write; a read transaction already open is ended."""
+    from flask import g
+
+    g.writes_on_get = True
+    session = session() if callable(session) else session  # Flask-SQLAlchemy's scoped one
+    if session.get_bind().dialect.name == "sqlite" and session.in_transaction() \
+            and not session.new and not session.dirty and not session.deleted:
+        session.commit()

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, defau
 from coalition import errors
 from coalition.api import services
 from coalition.auth.models import User
-from coalition.db import utcnow
+from coalition.db import utcnow, writes_on_get
 from coalition.extensions import csrf, db
 
 API_PREFIX = "/api/"
@@ -89,6 +89,7 @@ def authenticate_request() -> None:
         if scheme.lower() != "bearer":
             raise _unauthorized("Only 'Authorization: Bearer <token>' is accepted.",
                                 challenge_error="invalid_request")
+        writes_on_get(db.session)  # last_used_at
         user = services.authenticate_token(secret.strip(), utcnow())
         if user is None:
             raise _unauthorized("This token is not valid: it is unknown, revoked, or its "

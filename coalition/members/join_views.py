@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length
 
 from coalition.auth.permissions import focal_contact_required
+from coalition.db import writes_on_get
 from coalition.errors import ValidationError
 from coalition.extensions import db
 from coalition.members import countries, joining
@@ -102,6 +103,7 @@ def join():
 def confirm(token: str):
     # A GET that writes, as every e-mailed confirmation link must; opening it again (or a
     # mail scanner opening it first) changes nothing more.
+    writes_on_get(db.session)
     try:
         application = joining.application_from_token(token)
         already = application.email_confirmed_at is not None

@@ -20,6 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 
+from coalition.db import writes_on_get
 from coalition.errors_web import render_error
 from coalition.extensions import db
 from coalition.members.visibility import FOCAL, audience
@@ -297,6 +298,7 @@ def download(slug: str, file_id: int, filename: str):
                                          if row.report.is_listed_publicly
                                          else "private, no-store")
     if _is_full_download(response):
+        writes_on_get(db.session)
         services.count_download(row)
         db.session.commit()
     return response

@@ -24,8 +24,9 @@ SQLITE_SEARCH = (
     "INSERT INTO reports_fts(rowid, search_text) VALUES (new.id, new.search_text); END",
 )
 POSTGRESQL_SEARCH = (
-    "CREATE INDEX ix_reports_search ON reports "
-    "USING gin (to_tsvector('simple'::regconfig, search_text))",
+    "ALTER TABLE reports ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+    "(to_tsvector('simple'::regconfig, search_text)) STORED",
+    "CREATE INDEX ix_reports_search ON reports USING gin (search_vector)",
 )
 
 revision = 'f7102c5a4041'
