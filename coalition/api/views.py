@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, jsonify, request, url_for
 from sqlalchemy import func, select
 
+from coalition.api import params
 from coalition.api.auth import ApiError, install, invalid_parameter, require_caller
 from coalition.extensions import db
 from coalition.members import countries, queries
@@ -34,40 +35,16 @@ MEMBER_PARAMETERS = ("q", "stakeholder_group", "region", "country", "status",
 
 # --- parameters -----------------------------------------------------------------------
 
-def _check_parameters(allowed: tuple[str, ...]) -> None:
-    """A misspelt filter would otherwise be ignored and return everything, unfiltered."""
-    for name in request.args:
-        if name not in allowed:
-            raise invalid_parameter(name, f"not a parameter of this endpoint (use "
-                                          f"{', '.join(allowed)}).")
-        if len(request.args.getlist(name)) > 1:
-            raise invalid_parameter(name, "give it once.")
 
 
-def _text(name: str) -> str:
-    return request.args.get(name, "").strip()
 
 
-def _integer(name: str, default: int | None, maximum: int | None = None) -> int | None:
-    value = _text(name)
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1:
-        raise invalid_parameter(name, f"must be a whole number of at least 1, not {value!r}.")
-    if maximum is not None and int(value) > maximum:
-        raise invalid_parameter(name, f"must be at most {maximum}.")
-    return int(value)
 
 
-def _code(name: str, vocabulary: list[str]) -> str:
-    value = _text(name)
-    if value and value not in vocabulary:
-        raise invalid_parameter(name, f"{value!r} is not one of {', '.join(vocabulary)}.")
-    return value
 
 
 def _country() -> str:
-    value = _text("country").upper()
+    value = params.text("country").upper()
     if value and value not in countries.all_countries():
         raise invalid_parameter("country", f"{value!r} is not an ISO 3166-1 alpha-2 country "
                                            "code (for example KE or BR).")
@@ -76,7 +53,7 @@ def _country() -> str:
 
 def _status(who: str) -> str:
     """Focal contacts filter by any status (or `all`); members see active members only."""
-    value = _text("status")
+    value = params.text("status")
     if who != FOCAL:
         if value not in ("", MemberStatus.ACTIVE.value):
             raise invalid_parameter("status", "members see active members only; only a focal "
@@ -86,28 +63,28 @@ def _status(who: str) -> str:
         return MemberStatus.ACTIVE.value if "status" not in request.args else ""
     if value == EVERY_STATUS:
         return ""
-    return _code("status", [s.value for s in MemberStatus] + [EVERY_STATUS])
+    return params.one_of("status", [s.value for s in MemberStatus] + [EVERY_STATUS])
 
 
 def _member_filter(who: str) -> queries.DirectoryFilter:
-    _check_parameters(MEMBER_PARAMETERS)
-    q = _text("q")
+    params.check_parameters(MEMBER_PARAMETERS)
+    q = params.text("q")
     if len(q) > MAX_QUERY_LENGTH:
         raise invalid_parameter("q", f"keep it under {MAX_QUERY_LENGTH} characters.")
     return queries.DirectoryFilter(
         q=q,
-        stakeholder_group=_code("stakeholder_group", [g.value for g in StakeholderGroup]),
-        region=_code("region", [r.value for r in Region]),
+        stakeholder_group=params.one_of("stakeholder_group", [g.value for g in StakeholderGroup]),
+        region=params.one_of("region", [r.value for r in Region]),
         country=_country(),
         status=_status(who),
-        organization_id=_integer("organization_id", None),
-        sort=_code("sort", list(queries.SORTS)) or "name",
+        organization_id=params.whole_number("organization_id", None),
+        sort=params.one_of("sort", list(queries.SORTS)) or "name",
     )
 
 
 def _paging() -> tuple[int, int]:
-    page = _integer("page", 1)
-    per_page = _integer("per_page", PER_PAGE, MAX_PER_PAGE)
+    page = params.whole_number("page", 1)
+    per_page = params.whole_number("per_page", PER_PAGE, MAX_PER_PAGE)
     assert page is not None and per_page is not None
     return page, per_page
 
@@ -181,7 +158,7 @@ def member(member_id: int):
 @bp.get("/organizations")
 def organizations():
     require_caller()
-    _check_parameters(PAGING)
+    params.check_parameters(PAGING)
     page, per_page = _paging()
     active = select(Organization).where(Organization.is_archived.is_(False))
     total = db.session.scalar(select(func.count()).select_from(active.subquery())) or 0

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, jsonify, request
 
+from coalition.api import params
 from coalition.api.auth import ApiError, caller, install, invalid_parameter
 from coalition.errors import ValidationError
 from coalition.members.visibility import FOCAL, audience
@@ -30,41 +31,16 @@ YES, NO = ("true", "1"), ("false", "0")
 
 # --- parameters -----------------------------------------------------------------------
 
-def _check_parameters(allowed: tuple[str, ...]) -> None:
-    """A misspelt filter would otherwise be ignored and return everything, unfiltered."""
-    for name in request.args:
-        if name not in allowed:
-            listed = ", ".join(allowed) if allowed else "none"
-            raise invalid_parameter(name, f"not a parameter of this endpoint (it takes: "
-                                          f"{listed}).")
-        if name not in REPEATABLE and len(request.args.getlist(name)) > 1:
-            raise invalid_parameter(name, "give it once.")
 
 
-def _text(name: str) -> str:
-    return request.args.get(name, "").strip()
 
 
-def _whole_number(name: str, default: int, maximum: int | None = None) -> int:
-    value = _text(name)
-    if not value:
-        return default
-    if not value.isdigit() or int(value) < 1:
-        raise invalid_parameter(name, f"must be a whole number of at least 1, not {value!r}.")
-    if maximum is not None and int(value) > maximum:
-        raise invalid_parameter(name, f"must be at most {maximum}.")
-    return int(value)
 
 
-def _one_of(name: str, vocabulary: list[str]) -> str:
-    value = _text(name)
-    if value and value not in vocabulary:
-        raise invalid_parameter(name, f"{value!r} is not one of {', '.join(vocabulary)}.")
-    return value
 
 
 def _year() -> int | None:
-    value = _text("year")
+    value = params.text("year")
     if not value:
         return None
     if not (value.isdigit() and len(value) == 4):
@@ -73,7 +49,7 @@ def _year() -> int | None:
 
 
 def _language() -> str:
-    value = _text("language")
+    value = params.text("language")
     if value and value not in languages.LANGUAGES:
         raise invalid_parameter("language", f"{value!r} is not a language code Coalition "
                                             "knows (ISO 639-1, such as en, fr, es).")
@@ -88,7 +64,7 @@ def _tags() -> list[str]:
 
 
 def _archived(who: str) -> bool:
-    value = _text("archived").lower()
+    value = params.text("archived").lower()
     if value not in (*YES, *NO, ""):
         raise invalid_parameter("archived", f"must be true or false, not {value!r}.")
     if value in YES and who != FOCAL:
@@ -97,17 +73,17 @@ def _archived(who: str) -> bool:
 
 
 def report_filter(who: str) -> queries.ReportFilter:
-    _check_parameters(PARAMETERS)
-    q = _text("q")
+    params.check_parameters(PARAMETERS, REPEATABLE)
+    q = params.text("q")
     if len(q) > MAX_QUERY_LENGTH:
         raise invalid_parameter("q", f"keep it under {MAX_QUERY_LENGTH} characters.")
     return queries.ReportFilter(
         q=q,
-        type=_one_of("type", [kind.value for kind in ReportType]),
+        type=params.one_of("type", [kind.value for kind in ReportType]),
         year=_year(),
         language=_language(),
         tags=_tags(),
-        sort=_one_of("sort", list(queries.SORTS)),
+        sort=params.one_of("sort", list(queries.SORTS)),
         archived=_archived(who),
     )
 
@@ -190,8 +166,8 @@ def _page_url(number: int) -> str:
 def reports():
     who = audience(caller())
     filters = report_filter(who)
-    page = _whole_number("page", 1)
-    per_page = _whole_number("per_page", PER_PAGE, MAX_PER_PAGE)
+    page = params.whole_number("page", 1)
+    per_page = params.whole_number("per_page", PER_PAGE, MAX_PER_PAGE)
     result = queries.listing(filters, who, page, per_page)
     return jsonify({
         "reports": [report_json(report) for report in result.items],
@@ -208,7 +184,7 @@ def reports():
 
 @bp.get("/reports/<slug>")
 def report(slug: str):
-    _check_parameters(())
+    params.check_parameters(())
     found = queries.by_slug(slug)
     # A report the caller may not see answers exactly as one that does not exist.
     if found is None or not queries.can_see(found, caller()):

@@ -72,6 +72,9 @@ class Report(db.Model):
         _in("visibility", Visibility),
         # The public page's question: visible, not archived, newest first.
         Index("ix_reports_listing", "is_archived", "visibility", "published_on", "id"),
+        # The facets' counts: read from this index alone, never from the (wide) rows.
+        Index("ix_reports_facets", "is_archived", "visibility", "type", "language",
+              "published_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

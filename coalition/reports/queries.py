@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import Select, exists, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from coalition.extensions import db
 from coalition.members.visibility import FOCAL, MEMBERS, PUBLIC, audience
@@ -94,8 +94,9 @@ def filtered(filters: ReportFilter, who: str) -> Select:
     if filters.language:
         statement = statement.where(Report.language == filters.language)
     for tag in filters.tags:
-        statement = statement.where(exists().where(ReportTag.report_id == Report.id,
-                                                   ReportTag.tag == tag))
+        tagged = aliased(ReportTag)  # the tag facet joins report_tags itself
+        statement = statement.where(exists().where(tagged.report_id == Report.id,
+                                                   tagged.tag == tag))
     return search.matching(statement, filters.words, _dialect())
 
 
@@ -119,19 +120,17 @@ def listing(filters: ReportFilter, who: str, page: int, per_page: int = PAGE_SIZ
 def facets(filters: ReportFilter, who: str) -> Facets:
     """Counts of each facet's values among the reports the current filters find (so every
     count is what a click on that value would show)."""
-    matches = filtered(filters, who).with_only_columns(Report.id).subquery()
-    in_matches = Report.id.in_(select(matches.c.id))
+    matches = filtered(filters, who)
 
-    def grouped(column) -> list[tuple]:
+    def grouped(column, statement=matches) -> list[tuple]:
+        # Grouping the filtered statement itself (not `id IN (the filtered ids)`) lets the
+        # database read the matching rows once per facet, from the listing's index.
         return db.session.execute(
-            select(column, func.count()).where(in_matches).group_by(column)
+            statement.with_only_columns(column, func.count()).group_by(column)
             .order_by(func.count().desc(), column).limit(FACET_LIMIT)).all()
 
     year = func.extract("year", Report.published_on)
-    tag_rows = db.session.execute(
-        select(ReportTag.tag, func.count()).where(ReportTag.report_id.in_(select(matches.c.id)))
-        .group_by(ReportTag.tag).order_by(func.count().desc(), ReportTag.tag)
-        .limit(FACET_LIMIT)).all()
+    tagged = matches.join(ReportTag, ReportTag.report_id == Report.id)
     return Facets(
         type=[FacetValue(code, ReportType(code).label, count, code == filters.type)
               for code, count in grouped(Report.type)],
@@ -141,7 +140,8 @@ def facets(filters: ReportFilter, who: str) -> Facets:
                     key=lambda facet: facet.value, reverse=True),
         language=[FacetValue(code, languages.name_of(code), count, code == filters.language)
                   for code, count in grouped(Report.language)],
-        tag=[FacetValue(tag, tag, count, tag in filters.tags) for tag, count in tag_rows],
+        tag=[FacetValue(tag, tag, count, tag in filters.tags)
+             for tag, count in grouped(ReportTag.tag, tagged)],
     )
 
 

@@ -68,6 +68,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.create_index('ix_reports_listing', ['is_archived', 'visibility', 'published_on', 'id'], unique=False)
+        batch_op.create_index('ix_reports_facets', ['is_archived', 'visibility', 'type', 'language', 'published_on'], unique=False)
     dialect = op.get_bind().dialect.name
     for statement in {"sqlite": SQLITE_SEARCH, "postgresql": POSTGRESQL_SEARCH}.get(dialect, ()):
         op.execute(statement)
@@ -124,6 +125,7 @@ def downgrade() -> None:
         op.execute("DROP INDEX IF EXISTS ix_reports_search")
     with op.batch_alter_table('reports', schema=None) as batch_op:
         batch_op.drop_index('ix_reports_listing')
+        batch_op.drop_index('ix_reports_facets')
 
     op.drop_table('reports')
     op.drop_table('report_allowed_file_types')

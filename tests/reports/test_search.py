@@ -135,3 +135,11 @@ def test_a_draft_is_never_found_by_the_public_even_by_a_word_inside_it(app):
     make_report(visibility="draft", files=[(pdf_bytes("x", "confidential zebra"), "a.pdf")])
     assert _slugs(ReportFilter(q="zebra")) == []
     assert _slugs(ReportFilter(q="zebra"), FOCAL) != []
+
+
+def test_tag_facet_counts_after_a_tag_filter(app):
+    make_report(tags=["education", "industry"])
+    make_report(tags=["education"])
+    make_report(tags=["industry"])
+    assert _counts(queries.facets(ReportFilter(tags=["education"]), PUBLIC).tag) == {
+        "education": 2, "industry": 1}
