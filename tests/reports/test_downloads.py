@@ -44,6 +44,10 @@ def test_a_public_pdf_is_served_inline_with_its_headers(client, public_file):
     assert response.headers["Last-Modified"]
     assert response.headers["Cache-Control"] == "public, max-age=86400"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+    # The browser's PDF viewer needs object-src and inline styles; scripts stay shut out.
+    policy = response.headers["Content-Security-Policy"]
+    assert "object-src 'self'" in policy and "default-src 'none'" in policy
+    assert "script-src" not in policy
     assert counts(public_file) == (1, 1)
     client.get(url(public_file))
     assert counts(public_file) == (2, 2)
@@ -101,6 +105,7 @@ def test_other_kinds_are_attachments_with_a_safe_non_ascii_name(app, client):
     assert response.headers["Content-Disposition"] == (
         "attachment; filename=\"compte rendu e.txt\"; "
         "filename*=UTF-8''compte%20rendu%20%C3%A9.txt")
+    assert "object-src 'none'" in response.headers["Content-Security-Policy"]
 
 
 def test_drafts_are_never_served_to_the_public_or_members(client, login, member, focal):
