@@ -74,6 +74,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from coalition.actions.api import bp as actions_api_bp
+    from coalition.actions.export_views import bp as action_export_bp
+    from coalition.actions.manage_views import bp as action_manage_bp
+    from coalition.actions.views import bp as actions_bp
     from coalition.api.token_views import bp as api_tokens_bp
     from coalition.api.views import bp as api_bp
     from coalition.audit.views import bp as audit_bp
@@ -89,17 +93,19 @@ def _register_blueprints(app: Flask) -> None:
     from coalition.reports.views import bp as reports_bp
 
     for blueprint in (main_bp, auth_bp, audit_bp, members_bp, join_bp, member_import_bp,
-                      balance_bp, reports_bp, report_manage_bp, report_feeds_bp, api_bp,
-                      reports_api_bp, api_tokens_bp):
+                      balance_bp, actions_bp, action_manage_bp, action_export_bp,
+                      reports_bp, report_manage_bp, report_feeds_bp, api_bp, reports_api_bp,
+                      actions_api_bp, api_tokens_bp):
         app.register_blueprint(blueprint)
 
 
 def _register_commands(app: Flask) -> None:
+    from coalition.actions.cli import actions_cli
     from coalition.auth.cli import users_cli
     from coalition.demo import demo_cli
     from coalition.members.cli import members_cli
     from coalition.migrate import db_cli
     from coalition.reports.cli import reports_cli
 
-    for group in (db_cli, users_cli, members_cli, reports_cli, demo_cli):
+    for group in (db_cli, users_cli, members_cli, actions_cli, reports_cli, demo_cli):
         app.cli.add_command(group)

@@ -1,5 +1,15 @@
 """Imports every model so the metadata is complete (for Alembic and for tests)."""
 
+from coalition.actions.models import (
+    ActionItem,
+    ActionPlan,
+    DigestRun,
+    ItemOwner,
+    ItemYear,
+    Objective,
+    StatusUpdate,
+    YearClosure,
+)
 from coalition.api.models import ApiToken
 from coalition.audit.models import AuditEvent
 from coalition.auth.models import Invitation, LoginAttempt, User
@@ -10,5 +20,7 @@ from coalition.reports.models import AllowedFileType, Report, ReportFile, Report
 
 metadata = Base.metadata
 
-__all__ = ["AllowedFileType", "ApiToken", "AuditEvent", "Invitation", "LoginAttempt", "Member",
-           "Organization", "Report", "ReportFile", "ReportTag", "User", "metadata"]
+__all__ = ["ActionItem", "ActionPlan", "AllowedFileType", "ApiToken", "AuditEvent", "DigestRun",
+           "Invitation", "ItemOwner", "ItemYear", "LoginAttempt", "Member", "Objective",
+           "Organization", "Report", "ReportFile", "ReportTag", "StatusUpdate", "User",
+           "YearClosure", "metadata"]

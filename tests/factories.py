@@ -6,6 +6,8 @@ import itertools
 
 import pytest
 
+from coalition.actions import services as actions
+from coalition.actions.models import ActionItem, ActionPlan
 from coalition.auth import services as auth
 from coalition.auth.models import Role, SystemActor, User
 from coalition.extensions import db
@@ -80,6 +82,35 @@ def make_report(visibility: str = "public", files: list[tuple[bytes, str]] | Non
         [reports.FileInput(data, name) for data, name in files], visibility=visibility)
     db.session.commit()
     return report
+
+
+def make_plan(first_year: int = 2016, last_year: int = 2018, **overrides) -> ActionPlan:
+    """An action plan (FY16–FY18 unless told otherwise) with one objective."""
+    n = next(_sequence)
+    plan = actions.create_plan(SYSTEM, actions.PlanInput(
+        title=overrides.pop("title", f"Action plan {n}"), first_year=first_year,
+        last_year=last_year, **overrides))
+    actions.create_objective(SYSTEM, plan, f"Objective of plan {n}")
+    db.session.commit()
+    return plan
+
+
+def make_item(plan: ActionPlan | None = None, years: tuple[int, ...] = (2016,),
+              owners: tuple[Member, ...] = (), organizations: tuple[Organization, ...] = (),
+              **overrides) -> ActionItem:
+    """An action item running in `years`, owned in each by `owners` and `organizations`."""
+    plan = plan or make_plan()
+    n = next(_sequence)
+    item = actions.create_item(SYSTEM, plan, actions.ItemInput(
+        title=overrides.pop("title", f"Action item {n}"), years=list(years),
+        objective_id=overrides.pop("objective_id", plan.objectives[0].id if plan.objectives
+                                   else None), **overrides))
+    db.session.flush()
+    for row in item.years:
+        actions.set_owners(SYSTEM, row, [m.id for m in owners],
+                           [o.id for o in organizations])
+    db.session.commit()
+    return item
 
 
 @pytest.fixture

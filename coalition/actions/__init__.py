@@ -1,0 +1,1 @@
+"""The action plan: objectives, action items tracked per fiscal year, and their history."""
