@@ -12,10 +12,11 @@ from coalition.extensions import db
 
 
 def visible_plans(user) -> list[ActionPlan]:
-    """Focal contacts see every plan that is not archived; everyone else the published
-    ones. Newest (by last fiscal year) first."""
+    """Signed-in people see every plan that is not archived (members follow the plan while
+    it is being drafted); the public only the published ones. Newest (by last fiscal
+    year) first."""
     statement = select(ActionPlan).where(ActionPlan.is_archived.is_(False))
-    if not services.can_manage(user):
+    if not (user is not None and getattr(user, "is_authenticated", False)):
         statement = statement.where(ActionPlan.is_published.is_(True))
     return list(db.session.scalars(statement.order_by(ActionPlan.last_year.desc(),
                                                       ActionPlan.id.desc())))
