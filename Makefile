@@ -38,8 +38,11 @@ test: $(VENV)/.installed-test node_modules/.installed lint pytest
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check coalition tests migrations bench
 
+# The suite spreads over the machine's CPUs (pytest-xdist); each test has its own database,
+# so workers never share state. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 pytest: $(VENV)/.installed-test node_modules/.installed
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # Benchmarks: run by hand, never part of the test suite (on SQLite; for PostgreSQL run
 # bench/bench_directory.py --pg URL and bench/bench_import.py --database-url URL).
