@@ -15,6 +15,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from coalition.actions import demo as action_demo
 from coalition.auth import services as auth
 from coalition.auth.models import Role, SystemActor, User
 from coalition.extensions import db
@@ -46,6 +47,8 @@ def load() -> list[tuple[str, str, str]]:
         logins.append((role, email, password))
     member_demo.load(actor, demo_member_login=users[Role.MEMBER.value])
     report_demo.load(actor, fy_start_month=current_app.config["FY_START_MONTH"])
+    action_demo.load(actor, focal_contact=users[Role.FOCAL_CONTACT.value],
+                     demo_member_login=users[Role.MEMBER.value])
     return logins
 
 

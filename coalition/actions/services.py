@@ -306,9 +306,10 @@ def update_item(actor: Actor, item: ActionItem, data: ItemInput) -> None:
 # --- owners and tracking --------------------------------------------------------------
 
 def set_owners(actor: Actor, item_year: ItemYear, member_ids: Iterable[int],
-               organization_ids: Iterable[int]) -> list[Member]:
+               organization_ids: Iterable[int], notify: bool = True) -> list[Member]:
     """Replace the owners; new ones are told by e-mail (members directly; for an
-    organization, its active members with a login). Returns the members told."""
+    organization, its active members) unless `notify` is False (the demo's fictional
+    history). Returns the members told."""
     _require_manager(actor)
     if is_closed(item_year):
         raise ValidationError("owners", f"{item_year.label} is closed.")
@@ -342,7 +343,7 @@ def set_owners(actor: Actor, item_year: ItemYear, member_ids: Iterable[int],
         told += [m for m in db.session.scalars(select(Member).where(
             Member.organization_id.in_(new_orgs), Member.status == MemberStatus.ACTIVE))
             if m not in told]
-    told = [m for m in told if m.email]
+    told = [m for m in told if m.email] if notify else []
     for member in told:
         notifications.owner_assigned(member, item_year)
     return told

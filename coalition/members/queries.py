@@ -130,3 +130,9 @@ def member_counts_by_organization(organization_ids: list[int] | None = None) -> 
             return {}
         query = query.where(Member.organization_id.in_(organization_ids))
     return dict(db.session.execute(query).all())
+
+
+def active_members() -> list[Member]:
+    """Every active member, in name order (for choosing people, e.g. owners)."""
+    return list(db.session.scalars(select(Member).where(
+        Member.status == MemberStatus.ACTIVE).order_by(Member.sort_name, Member.id)))

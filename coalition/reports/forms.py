@@ -3,13 +3,9 @@ file kinds, publishing) live in services.py, so the command line and the API obe
 
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
-    Field,
     RadioField,
     SelectChoice,
     SelectField,
@@ -18,39 +14,14 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
-from wtforms.widgets import CheckboxInput, ListWidget, TextInput
+from wtforms.widgets import CheckboxInput, ListWidget
 
+from coalition.forms import TextDateField
 from coalition.reports import files, languages
 from coalition.reports.models import ReportType, Visibility
 
-DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
-
-
-class TextDateField(Field):
-    """A date typed as YYYY-MM-DD in a plain text box: the browser's date picker puts a
-    calendar button in the tab order without a visible focus ring, and typing is quicker."""
-
-    widget = TextInput()
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return self.data.isoformat() if isinstance(self.data, date) else ""
-
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if not text:
-            return
-        match = DATE.fullmatch(text)
-        try:
-            self.data = date(*map(int, match.groups())) if match else None
-        except ValueError:
-            raise ValueError(f"{text} is not a date in the calendar.") from None
-        if self.data is None:
-            raise ValueError("Write the date as YYYY-MM-DD, for example 2016-11-30.")
 
 
 def _type_choices() -> list[SelectChoice]:
