@@ -389,6 +389,9 @@ def reindex(actor: Actor, report_ids: Iterable[int] | None = None,
     statement = select(Report).order_by(Report.id)
     if report_ids is not None:
         statement = statement.where(Report.id.in_(list(report_ids)))
+    # First make the index match the table again (FTS5: an index that lost rows would make
+    # the update triggers below fail); then every changed text updates it as usual.
+    search.rebuild(db.session.connection())
     problems: list[str] = []
     count = 0
     for report in db.session.scalars(statement):
@@ -405,7 +408,4 @@ def reindex(actor: Actor, report_ids: Iterable[int] | None = None,
         count += 1
         if progress is not None:
             progress(1)
-    db.session.flush()
-    if report_ids is None:
-        search.rebuild(db.session.connection())
     return count, problems

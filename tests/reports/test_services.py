@@ -208,6 +208,7 @@ def test_reindex_repairs_a_search_index_that_lost_its_rows(app, db, backend):
         db.session.execute(text("INSERT INTO reports_fts(reports_fts) VALUES ('delete-all')"))
         db.session.commit()
         assert queries.listing(queries.ReportFilter(q="safeguarding"), "public", 1).total == 0
+    db.session.expire_all()  # as in the command: nothing loaded, every text written again
     services.reindex(SYSTEM)
     db.session.commit()
     assert [r.slug for r in queries.listing(queries.ReportFilter(q="safeguarding"), "public",
