@@ -43,8 +43,7 @@ def is_named(owner: ItemOwner, public: bool) -> bool:
     """Organizations are always named; a member, in public, only with their consent."""
     if owner.member_id is None or not public:
         return True
-    member = owner.member
-    return bool(member.listed_publicly and member.show_name)
+    return owner.member.shows("name")
 
 
 def owner_label(owner: ItemOwner, public: bool) -> str:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from coalition import fiscal
+from coalition.actions import board
 from coalition.actions.models import (
     ActionItem,
     ActionPlan,
@@ -25,7 +26,6 @@ from coalition.extensions import db
 HEADERS = ["Plan", "Objective", "Item", "Fiscal year", "Status", "Due date", "Progress note",
            "Owners", "Last updated"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-UNNAMED_MEMBER = "a member"
 
 
 def neutralise(value: str) -> str:
@@ -35,18 +35,10 @@ def neutralise(value: str) -> str:
 
 
 def owner_names(item_year: ItemYear, public: bool) -> list[str]:
-    """Members by name, then organizations. The public sees a member's name only if the
-    member is listed publicly and shows their name (as on the board); otherwise
-    "a member"."""
-    members, organizations = [], []
-    for owner in item_year.owners:
-        if owner.member is not None:
-            shown = not public or owner.member.shows("name")
-            members.append(owner.member.name if shown and owner.member.name
-                           else UNNAMED_MEMBER)
-        elif owner.organization is not None:
-            organizations.append(owner.organization.display_name)
-    return members + organizations
+    """Members, then organizations, named as on the board (in public, a member only with
+    their consent; otherwise "a member")."""
+    owners = sorted(item_year.owners, key=lambda owner: owner.member_id is None)
+    return [board.owner_label(owner, public) for owner in owners]
 
 
 @dataclass(frozen=True)
