@@ -20,7 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coalition import fiscal
-from coalition.db import UTCDateTime, utcnow
+from coalition.db import UTCDateTime, one_of, utcnow
 from coalition.extensions import db
 
 
@@ -39,14 +39,6 @@ class ItemStatus(enum.StrEnum):
 
 UNFINISHED = (ItemStatus.PLANNED.value, ItemStatus.IN_PROGRESS.value,
               ItemStatus.BLOCKED.value)
-
-
-def _status_check(column: str, nullable: bool = False) -> CheckConstraint:
-    values = ", ".join(f"'{s.value}'" for s in ItemStatus)
-    condition = f"{column} IN ({values})"
-    if nullable:
-        condition = f"{column} IS NULL OR {condition}"
-    return CheckConstraint(condition, name=f"{column}_valid")
 
 
 class ActionPlan(db.Model):
@@ -135,7 +127,7 @@ class ItemYear(db.Model):
     __tablename__ = "action_item_years"
     __table_args__ = (
         UniqueConstraint("item_id", "year"),
-        _status_check("status"),
+        one_of("status", ItemStatus),
         Index("ix_action_item_years_year_status", "year", "status"),
     )
 
@@ -198,8 +190,8 @@ class StatusUpdate(db.Model):
 
     __tablename__ = "action_status_updates"
     __table_args__ = (
-        _status_check("to_status"),
-        _status_check("from_status", nullable=True),
+        one_of("to_status", ItemStatus),
+        one_of("from_status", ItemStatus, nullable=True),
         Index("ix_action_status_updates_item_year", "item_year_id", "id"),
     )
 

@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
-    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -16,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coalition.db import UTCDateTime, utcnow
+from coalition.db import UTCDateTime, one_of, utcnow
 from coalition.extensions import db
 
 
@@ -95,18 +94,10 @@ _LABELS = {
 PUBLIC_FIELDS = ("name", "organization", "stakeholder_group", "country")
 
 
-def _in(column: str, vocabulary: type[enum.Enum], nullable: bool = False) -> CheckConstraint:
-    values = ", ".join(f"'{v.value}'" for v in vocabulary)
-    condition = f"{column} IN ({values})"
-    if nullable:
-        condition = f"{column} IS NULL OR {condition}"
-    return CheckConstraint(condition, name=f"{column}_valid")
-
-
 class Organization(db.Model):
     __tablename__ = "organizations"
     __table_args__ = (
-        _in("stakeholder_group", StakeholderGroup, nullable=True),
+        one_of("stakeholder_group", StakeholderGroup, nullable=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -136,10 +127,10 @@ class Member(db.Model):
 
     __tablename__ = "members"
     __table_args__ = (
-        _in("stakeholder_group", StakeholderGroup),
-        _in("region", Region),
-        _in("status", MemberStatus),
-        _in("gender", Gender, nullable=True),
+        one_of("stakeholder_group", StakeholderGroup),
+        one_of("region", Region),
+        one_of("status", MemberStatus),
+        one_of("gender", Gender, nullable=True),
         # Covers the balance's one GROUP BY (and the directory's group/region filters).
         Index("ix_members_status_group_region", "status", "stakeholder_group", "region",
               "country", "gender"),

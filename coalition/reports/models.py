@@ -7,7 +7,6 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     Boolean,
-    CheckConstraint,
     Date,
     ForeignKey,
     Index,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from coalition.db import UTCDateTime, utcnow
+from coalition.db import UTCDateTime, one_of, utcnow
 from coalition.extensions import db
 
 
@@ -57,19 +56,14 @@ class Visibility(enum.StrEnum):
                 "public": "Public"}[self.value]
 
 
-def _in(column: str, vocabulary: type[enum.Enum]) -> CheckConstraint:
-    values = ", ".join(f"'{v.value}'" for v in vocabulary)
-    return CheckConstraint(f"{column} IN ({values})", name=f"{column}_valid")
-
-
 class Report(db.Model):
     """One entry of the archive. `search_text` is what the full-text index reads: the
     metadata and the text of the current files (see search.py)."""
 
     __tablename__ = "reports"
     __table_args__ = (
-        _in("type", ReportType),
-        _in("visibility", Visibility),
+        one_of("type", ReportType),
+        one_of("visibility", Visibility),
         # The public page's question: visible, not archived, newest first.
         Index("ix_reports_listing", "is_archived", "visibility", "published_on", "id"),
         # The facets' counts: read from this index alone, never from the (wide) rows.
