@@ -25,7 +25,7 @@ from coalition.actions.models import (
     YearClosure,
 )
 from coalition.audit import services as audit
-from coalition.auth.models import Actor, User
+from coalition.auth.models import Actor, User, is_active_focal_contact
 from coalition.db import utcnow
 from coalition.errors import PermissionDenied, ValidationError
 from coalition.extensions import db
@@ -75,8 +75,7 @@ class ItemInput:
 # --- permissions ----------------------------------------------------------------------
 
 def can_manage(actor: Actor | None) -> bool:
-    return bool(actor is not None and getattr(actor, "is_authenticated", True) and
-                actor.is_active and actor.is_focal_contact)
+    return is_active_focal_contact(actor)
 
 
 def _require_manager(actor: Actor) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 
 from coalition.api.models import TOKEN_PREFIX, ApiToken, hash_token
 from coalition.audit import services as audit
-from coalition.auth.models import Actor, User
+from coalition.auth.models import Actor, User, is_active_focal_contact
 from coalition.db import utcnow
 from coalition.errors import PermissionDenied, ValidationError
 from coalition.extensions import db
@@ -24,7 +24,7 @@ MAX_SECRET_LENGTH = 200  # longer is not one of ours; refuse it before hashing
 
 
 def _require_focal_contact(actor: Actor) -> None:
-    if not (actor.is_active and actor.is_focal_contact):
+    if not is_active_focal_contact(actor):
         raise PermissionDenied("Only a focal contact can manage API tokens.")
 
 

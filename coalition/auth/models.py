@@ -116,6 +116,13 @@ class SystemActor:
 Actor = User | SystemActor
 
 
+def is_active_focal_contact(actor: Actor | None) -> bool:
+    """Who may manage the coalition: an active focal contact's login, or a command. A
+    visitor who is not signed in (None, or Flask-Login's anonymous user) never is."""
+    return bool(actor is not None and getattr(actor, "is_authenticated", True) and
+                actor.is_active and getattr(actor, "is_focal_contact", False))
+
+
 class Invitation(db.Model):
     """An e-mailed invitation to choose a password; works once and until it expires."""
 

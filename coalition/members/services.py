@@ -10,7 +10,13 @@ from sqlalchemy import func, select, update
 
 from coalition.audit import services as audit
 from coalition.audit.models import AuditEvent
-from coalition.auth.models import Actor, LoginAttempt, User, new_session_token
+from coalition.auth.models import (
+    Actor,
+    LoginAttempt,
+    User,
+    is_active_focal_contact,
+    new_session_token,
+)
 from coalition.db import today as today_utc
 from coalition.db import utcnow
 from coalition.errors import PermissionDenied, ValidationError
@@ -87,7 +93,7 @@ class OrganizationInput:
 # --- permissions ----------------------------------------------------------------------
 
 def can_manage(actor: Actor) -> bool:
-    return bool(actor.is_active and actor.is_focal_contact)
+    return is_active_focal_contact(actor)
 
 
 def _require_manager(actor: Actor) -> None:

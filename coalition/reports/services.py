@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 
 from coalition import fiscal
 from coalition.audit import services as audit
-from coalition.auth.models import Actor
+from coalition.auth.models import Actor, is_active_focal_contact
 from coalition.db import utcnow
 from coalition.errors import PermissionDenied, ValidationError
 from coalition.extensions import db
@@ -64,8 +64,7 @@ class FileInput:
 # --- permissions ----------------------------------------------------------------------
 
 def can_manage(actor: Actor | None) -> bool:
-    return bool(actor is not None and getattr(actor, "is_authenticated", True) and
-                actor.is_active and actor.is_focal_contact)
+    return is_active_focal_contact(actor)
 
 
 def _require_manager(actor: Actor) -> None:
