@@ -20,11 +20,15 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The web server and, beside it, the mail worker that delivers the lists' outbox; Ctrl-C
+# stops both (the worker finishes the message in hand first).
 run: $(VENV)/.installed
 	$(BIN)/coalition db upgrade
 	$(BIN)/coalition demo load --if-empty
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
-	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'coalition.wsgi:app'
+	@echo "Serving on http://$(HOST):$(PORT)/ with the mail worker beside it (Ctrl-C stops both)"
+	$(BIN)/coalition mail deliver & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'coalition.wsgi:app'
 
 # The third-party checkers the quality gates run (Nu HTML Checker, axe-core); scripts are
 # skipped because vnu-jar's would download a Java of its own: the machine's Java is used.
@@ -44,12 +48,14 @@ PYTEST_WORKERS ?= auto
 pytest: $(VENV)/.installed-test node_modules/.installed
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
-# Benchmarks: run by hand, never part of the test suite (on SQLite; for PostgreSQL run
+# Benchmarks: run by hand, never part of the test suite (on SQLite; the mail benchmark's
+# SMTP sink is aiosmtpd, from the test extra; for PostgreSQL run
 # bench/bench_directory.py --pg URL and bench/bench_import.py --database-url URL).
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_directory.py
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_reports.py
+	$(BIN)/python bench/bench_mail.py
 
 clean:
 	rm -rf $(VENV) node_modules *.egg-info .pytest_cache .ruff_cache

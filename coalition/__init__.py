@@ -82,6 +82,9 @@ def _register_blueprints(app: Flask) -> None:
     from coalition.api.views import bp as api_bp
     from coalition.audit.views import bp as audit_bp
     from coalition.auth.views import bp as auth_bp
+    from coalition.mail.manage_views import bp as list_manage_bp
+    from coalition.mail.post_views import bp as list_posts_bp
+    from coalition.mail.views import bp as lists_bp
     from coalition.main.views import bp as main_bp
     from coalition.members.balance_views import bp as balance_bp
     from coalition.members.import_views import bp as member_import_bp
@@ -95,7 +98,7 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (main_bp, auth_bp, audit_bp, members_bp, join_bp, member_import_bp,
                       balance_bp, actions_bp, action_manage_bp, action_export_bp,
                       reports_bp, report_manage_bp, report_feeds_bp, api_bp, reports_api_bp,
-                      actions_api_bp, api_tokens_bp):
+                      actions_api_bp, api_tokens_bp, list_manage_bp, list_posts_bp, lists_bp):
         app.register_blueprint(blueprint)
 
 
@@ -103,9 +106,10 @@ def _register_commands(app: Flask) -> None:
     from coalition.actions.cli import actions_cli
     from coalition.auth.cli import users_cli
     from coalition.demo import demo_cli
+    from coalition.mail.cli import mail_cli
     from coalition.members.cli import members_cli
     from coalition.migrate import db_cli
     from coalition.reports.cli import reports_cli
 
-    for group in (db_cli, users_cli, members_cli, actions_cli, reports_cli, demo_cli):
+    for group in (db_cli, users_cli, members_cli, actions_cli, reports_cli, mail_cli, demo_cli):
         app.cli.add_command(group)

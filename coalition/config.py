@@ -39,6 +39,22 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SMTP_PASSWORD", None, str, "password for SMTP_USER"),
     Setting("SMTP_TIMEOUT", 30, int, "seconds before an SMTP connection attempt gives up"),
     Setting("SMTP_CA_FILE", None, str, "PEM bundle to trust instead of the system CAs"),
+    Setting("MAIL_CONNECTIONS", 2, int,
+            "SMTP connections each `coalition mail deliver` worker keeps open in parallel"),
+    Setting("MAIL_RATE_PER_SECOND", 0, int,
+            "messages a worker sends per second at most (0: no limit)"),
+    Setting("MAIL_RATE_PER_HOUR", 0, int,
+            "messages all workers together send per hour at most (0: no limit)"),
+    Setting("MAIL_RETRY_SECONDS", 60, int,
+            "wait before the first retry after a 4xx reply; doubles each time, up to an hour"),
+    Setting("MAIL_RETRY_HOURS", 72, int,
+            "how long a message is retried before it counts as failed"),
+    Setting("MAIL_LEASE_SECONDS", 120, int,
+            "how long a worker holds the messages it claimed; a dead worker's are then "
+            "claimed again"),
+    Setting("BOUNCE_THRESHOLD", 5, int,
+            "bounce score at which a subscription is disabled (one bounce a day counts)"),
+    Setting("SUBSCRIBE_CONFIRM_DAYS", 7, int, "how long a subscription confirmation link works"),
     Setting("FY_START_MONTH", 1, int, "first month of the fiscal year (1 = January)"),
     Setting("UPLOAD_MAX_MB", 20, int, "largest accepted request body, in megabytes"),
     Setting("REPORTS_DIR", None, str,
@@ -61,7 +77,9 @@ ENV_PREFIX = "COALITION_"
 MIN_SECRET_KEY_LENGTH = 16
 POSITIVE_SETTINGS = ("SMTP_TIMEOUT", "UPLOAD_MAX_MB", "BALANCE_MIN_CELL", "LOGIN_MAX_FAILURES",
                      "LOGIN_MAX_FAILURES_PER_IP", "LOGIN_WINDOW_MINUTES", "INVITATION_DAYS",
-                     "RESET_MINUTES")
+                     "RESET_MINUTES", "MAIL_CONNECTIONS", "MAIL_RETRY_SECONDS",
+                     "MAIL_RETRY_HOURS", "MAIL_LEASE_SECONDS", "BOUNCE_THRESHOLD",
+                     "SUBSCRIBE_CONFIRM_DAYS")
 
 
 class ConfigError(Exception):
@@ -145,6 +163,9 @@ def resolve(values: dict[str, Any], instance_path: Path) -> dict[str, Any]:
     for name in POSITIVE_SETTINGS:
         if values[name] < 1:
             raise ConfigError(f"COALITION_{name} must be 1 or more")
+    for name in ("MAIL_RATE_PER_SECOND", "MAIL_RATE_PER_HOUR"):
+        if values[name] < 0:
+            raise ConfigError(f"COALITION_{name} must be 0 (no limit) or more")
     values["BASE_URL"] = values["BASE_URL"].rstrip("/")
     return values
 

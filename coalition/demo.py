@@ -19,6 +19,7 @@ from coalition.actions import demo as action_demo
 from coalition.auth import services as auth
 from coalition.auth.models import Role, SystemActor, User
 from coalition.extensions import db
+from coalition.mail import demo as mail_demo
 from coalition.members import demo as member_demo
 from coalition.reports import demo as report_demo
 
@@ -49,6 +50,7 @@ def load() -> list[tuple[str, str, str]]:
     report_demo.load(actor, fy_start_month=current_app.config["FY_START_MONTH"])
     action_demo.load(actor, focal_contact=users[Role.FOCAL_CONTACT.value],
                      demo_member_login=users[Role.MEMBER.value])
+    mail_demo.load(actor, focal_contact=users[Role.FOCAL_CONTACT.value])
     return logins
 
 

@@ -24,6 +24,7 @@ from coalition.db import today as today_utc
 from coalition.db import utcnow
 from coalition.errors import PermissionDenied, ValidationError
 from coalition.extensions import db
+from coalition.mail import membership as list_membership
 from coalition.members import countries, services
 from coalition.members.models import Gender, Member, MemberStatus, Organization, StakeholderGroup
 from coalition.validation import clean_name, normalize_email
@@ -548,6 +549,7 @@ def apply_import(actor: Actor, preview: ImportPreview, mode: str = VALID_ROWS,
         if row.new_status:  # rare; the service keeps the dates, the login and the trail
             services.set_status(actor, db.session.get(Member, row.member_id), row.new_status,
                                 on=today)
+    list_membership.after_import(actor)
     result = ImportResult(run.id, len(creates), len(updates), counts[UNCHANGED], counts[ERROR],
                           len(organization_ids))
     audit.record(actor, "import", run,

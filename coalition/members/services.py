@@ -21,6 +21,7 @@ from coalition.db import today as today_utc
 from coalition.db import utcnow
 from coalition.errors import PermissionDenied, ValidationError
 from coalition.extensions import db
+from coalition.mail import membership as list_membership
 from coalition.members import countries
 from coalition.members.models import (
     Gender,
@@ -209,6 +210,7 @@ def create_member(actor: Actor, data: MemberInput, status: str = MemberStatus.AC
     setattr(member, STATUS_DATE[MemberStatus(status)], today or today_utc())
     db.session.add(member)
     audit.record(actor, "create", member, audit.diff({}, audit.snapshot(member, AUDITED)))
+    list_membership.status_changed(actor, member, None)
     return member
 
 
@@ -223,6 +225,8 @@ def update_member(actor: Actor, member: Member, data: MemberInput) -> dict:
     changes = audit.diff(before, audit.snapshot(member, AUDITED))
     if changes:
         audit.record(actor, "update", member, changes)
+    if "email" in changes:
+        list_membership.email_changed(actor, member, before["email"])
     return changes
 
 
@@ -236,12 +240,14 @@ def set_status(actor: Actor, member: Member, status: str, on: date | None = None
         raise ValidationError("status", f"A member who is {member.status} cannot become "
                                         f"{status}.")
     before = audit.snapshot(member, AUDITED)
+    old_status = member.status
     member.status = status.value
     setattr(member, STATUS_DATE[status], on or today_utc())
     if status == MemberStatus.ACTIVE:
         member.lapsed_on = member.left_on = None
     _sync_login(actor, member)
     audit.record(actor, "status", member, audit.diff(before, audit.snapshot(member, AUDITED)))
+    list_membership.status_changed(actor, member, old_status)
 
 
 def archive_member(actor: Actor, member: Member, on: date | None = None) -> None:
@@ -285,6 +291,7 @@ def erase_member(actor: Actor, member: Member, now: datetime | None = None) -> N
         member.status = MemberStatus.LEFT.value
         member.left_on = now.date()
     old_email = member.email
+    list_membership.erased(actor, member, now)
     for name in PERSONAL:
         setattr(member, name, None)
     member.name = f"Erased member {member.id}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -190,3 +191,28 @@ def smtps_relay(start_relay) -> Relay:
 def closed_port() -> int:
     """A port on which nothing listens (it was free a moment ago)."""
     return free_port()
+
+
+# --- a slow relay, so that a worker killed mid-send is killed mid-send (delivery tests) ---
+
+class SlowHandler(RecordingHandler):
+    """Takes a few milliseconds over each message, as a real relay does."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(self.delay)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def slow_relay(ca_file) -> Iterator[Relay]:
+    handler = SlowHandler(delay=0.005)
+    controller = CountingController(handler, hostname=RELAY_HOST, port=free_port(),
+                                    server_hostname="relay.test")
+    controller.start()
+    handler.connections = 0
+    yield Relay(handler, controller.port, "none", ca_file)
+    controller.stop()
