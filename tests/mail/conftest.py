@@ -216,3 +216,18 @@ def slow_relay(ca_file) -> Iterator[Relay]:
     handler.connections = 0
     yield Relay(handler, controller.port, "none", ca_file)
     controller.stop()
+
+
+# --- signed-in clients for the pages' tests ------------------------------------------------
+
+@pytest.fixture
+def focal_client(client, focal, login):
+    """The test client, signed in as a focal contact."""
+    login(focal)
+    return client
+
+
+@pytest.fixture
+def anonymous(app):
+    """A second client that never signs in (and keeps no session of the first)."""
+    return app.test_client()

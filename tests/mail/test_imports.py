@@ -28,17 +28,6 @@ BAD_FILE = (
     "joao@example.org,João Silva\n"  # 7: fine
 )
 
-@pytest.fixture
-def focal_client(client, focal, login):
-    login(focal)
-    return client
-
-
-@pytest.fixture
-def anonymous(app):
-    return app.test_client()
-
-
 def csv_bytes(*rows: str, header: str = "email,name") -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode()
 

@@ -18,17 +18,6 @@ from tests.factories import SYSTEM
 from tests.mail.fixtures_manage import make_list, subscribe, text_of
 
 
-@pytest.fixture
-def focal_client(client, focal, login):
-    login(focal)
-    return client
-
-
-@pytest.fixture
-def anonymous(app):
-    return app.test_client()
-
-
 def list_fields(name: str = "board-announce", **overrides) -> dict:
     values = {"name": name, "display_name": "Board announcements",
               "description": "News from the board.", "kind": "announce",

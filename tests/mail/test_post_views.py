@@ -23,17 +23,6 @@ from tests.mail.fixtures_manage import (
 )
 
 
-@pytest.fixture
-def focal_client(client, focal, login):
-    login(focal)
-    return client
-
-
-@pytest.fixture
-def anonymous(app):
-    return app.test_client()
-
-
 def shown(response) -> str:
     return html.unescape(text_of(response))
 
