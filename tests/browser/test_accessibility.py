@@ -2,8 +2,8 @@
 320 px without sideways scrolling, and can be used with the keyboard: the skip link comes
 first and every focusable element shows a visible focus ring.
 
-Each page is opened once and all three checks run on it (the fixture `audit`, one part of
-the pages per test so that the workers share them out).
+Each page is opened once and all three checks run on it (the session fixture `audit`);
+the three tests then report their own kind of problem.
 """
 
 from __future__ import annotations
@@ -98,18 +98,11 @@ def show(browser, live_server):
     context.close()
 
 
-# The pages are shared out over this many tests, so that the test workers audit them side
-# by side (one test for every page took most of the suite's time).
-SHARDS = 4
-
-
-@pytest.fixture(params=range(SHARDS), ids=lambda shard: f"part-{shard + 1}-of-{SHARDS}")
-def audit(request, rendered_pages, show) -> dict[str, list[str]]:
-    """Every page of this part opened once: axe, then the keyboard, then the 320 px width."""
+@pytest.fixture
+def audit(rendered_pages, show) -> dict[str, list[str]]:
+    """Every page opened once: axe, then the keyboard, then the 320 px width."""
     report = {"axe": [], "keyboard": [], "width": []}
     for index, rendered in enumerate(rendered_pages):
-        if index % SHARDS != request.param:
-            continue
         page = show(index, rendered.html)
         where = _where(rendered)
         report["axe"] += [f"{where}: {line}" for line in axe_violations(page)]
