@@ -40,6 +40,17 @@ def _subscriptions(member: Member) -> list[Subscription]:
         Subscription.member_id == member.id)))
 
 
+def activate(subscription: Subscription, now: datetime) -> None:
+    """Make a subscription active with a clean slate: no end, no bounce history. The one
+    rule for every way in (confirming, approving, adding, a member joining)."""
+    subscription.status = SubscriptionStatus.ACTIVE.value
+    subscription.subscribed_at = now
+    subscription.unsubscribed_at = subscription.disabled_at = None
+    subscription.ended_by = None
+    subscription.bounce_score = 0.0
+    subscription.last_bounce_at = None
+
+
 def status_changed(actor: Actor, member: Member, old_status: str | None,
                    now: datetime | None = None) -> None:
     """Called by the members service after a member's status changed (or on creation)."""
@@ -72,11 +83,7 @@ def _join_lists(actor: Actor, member: Member, now: datetime) -> None:
             db.session.add(subscription)
         subscription.member = member
         subscription.source = SubscriptionSource.MEMBERSHIP.value
-        subscription.status = SubscriptionStatus.ACTIVE.value
-        subscription.subscribed_at = now
-        subscription.unsubscribed_at = subscription.disabled_at = None
-        subscription.ended_by = None
-        subscription.bounce_score = 0.0
+        activate(subscription, now)
         audit.record(actor, "subscribe", subscription,
                      summary=f"member {member.id} became active")
 

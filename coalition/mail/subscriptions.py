@@ -15,6 +15,7 @@ from coalition.db import utcnow
 from coalition.errors import PermissionDenied, ValidationError
 from coalition.extensions import db
 from coalition.mail import notifications
+from coalition.mail.membership import activate
 from coalition.mail.models import (
     MailingList,
     Subscription,
@@ -45,15 +46,6 @@ SUBSCRIPTION_AUDITED = ("email", "name", "status", "delivery_enabled", "bounce_s
 def _find(mailing_list: MailingList, email: str) -> Subscription | None:
     return db.session.scalar(select(Subscription).where(
         Subscription.list_id == mailing_list.id, Subscription.email == email))
-
-
-def _activate(subscription: Subscription, now: datetime) -> None:
-    subscription.status = SubscriptionStatus.ACTIVE.value
-    subscription.subscribed_at = now
-    subscription.unsubscribed_at = subscription.disabled_at = None
-    subscription.ended_by = None
-    subscription.bounce_score = 0.0
-    subscription.last_bounce_at = None
 
 
 def _change(actor: Actor | None, subscription: Subscription, action: str,
@@ -151,7 +143,7 @@ def confirm_subscription(token: str, now: datetime | None = None) -> Subscriptio
     before = audit.snapshot(subscription, SUBSCRIPTION_AUDITED)
     subscription.confirmed_at = now
     if subscription.mailing_list.subscription_policy == SubscriptionPolicy.OPEN:
-        _activate(subscription, now)
+        activate(subscription, now)
     _change(None, subscription, "confirm", before)
     return subscription
 
@@ -207,7 +199,7 @@ def approve_subscription(actor: Actor, subscription: Subscription,
     if not subscription.awaits_approval:
         raise ValidationError(None, "This subscription is not waiting for approval.")
     before = audit.snapshot(subscription, SUBSCRIPTION_AUDITED)
-    _activate(subscription, now or utcnow())
+    activate(subscription, now or utcnow())
     _change(actor, subscription, "approve", before)
 
 
@@ -241,7 +233,7 @@ def add_subscriber(actor: Actor, mailing_list: MailingList, email: str, name: st
         subscription.name = name or subscription.name
         if member is not None:
             subscription.member = member
-    _activate(subscription, now)
+    activate(subscription, now)
     _change(actor, subscription, "subscribe", before)
     return subscription
 
@@ -264,7 +256,7 @@ def reenable(actor: Actor, subscription: Subscription, now: datetime | None = No
     if subscription.status != SubscriptionStatus.DISABLED:
         raise ValidationError(None, "Only a subscription disabled by bounces can be re-enabled.")
     before = audit.snapshot(subscription, SUBSCRIPTION_AUDITED)
-    _activate(subscription, now or utcnow())
+    activate(subscription, now or utcnow())
     _change(actor, subscription, "reenable", before)
 
 
@@ -302,7 +294,7 @@ def subscribe_self(actor: Actor, mailing_list: MailingList,
     if mailing_list.subscription_policy == SubscriptionPolicy.CONFIRM_THEN_MODERATE:
         subscription.status = SubscriptionStatus.PENDING.value
     else:
-        _activate(subscription, now)
+        activate(subscription, now)
     _change(actor, subscription, "subscribe", before)
     return subscription
 
