@@ -12,12 +12,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from coalition.auth.models import User
 from coalition.db import UTCDateTime, one_of, utcnow
@@ -107,6 +108,49 @@ class PostFormat(_Labelled):
     MARKDOWN = "markdown"
 
 
+class PostSource(_Labelled):
+    WEB = "web"
+    EMAIL = "email"
+
+
+class NonMemberAction(_Labelled):
+    """What happens to a post from someone who may not post directly."""
+
+    HOLD = "hold"
+    REJECT = "reject"
+    DISCARD = "discard"
+
+
+class SenderAction(_Labelled):
+    """A moderator's standing decision about one sender's posts to one list."""
+
+    ACCEPT = "accept"
+    HOLD = "hold"
+    REJECT = "reject"
+    DISCARD = "discard"
+
+
+class AttachmentPolicy(_Labelled):
+    KEEP = "keep"
+    STRIP = "strip"
+    HOLD = "hold"
+
+
+class InboundKind(_Labelled):
+    """Which of a list's addresses a message came to."""
+
+    POST = "post"  # <list>@
+    REQUEST = "request"  # <list>-request@ (commands)
+    BOUNCE = "bounce"  # <list>-bounces@ and <list>-bounces+<token>@
+    OWNER = "owner"  # <list>-owner@
+
+
+class InboundStatus(_Labelled):
+    RECEIVED = "received"  # stored; not handled yet (or handling failed and will be retried)
+    HANDLED = "handled"
+    FAILED = "failed"  # handling raised: kept, shown to focal contacts, can be retried
+
+
 class DeliveryStatus(_Labelled):
     QUEUED = "queued"
     SENT = "sent"
@@ -133,6 +177,11 @@ _LABELS = {
     "rejected": "Rejected", "discarded": "Discarded",
     "text": "Plain text", "markdown": "Markdown",
     "sent": "Sent", "retry": "Retrying", "failed": "Failed",
+    "hold": "Hold for moderation", "reject": "Reject (the sender is told)",
+    "discard": "Discard silently", "accept": "Accept",
+    "keep": "Keep attachments", "strip": "Remove attachments",
+    "post": "Post", "request": "Command", "bounce": "Bounce", "owner": "To the owners",
+    "received": "Received", "handled": "Handled",
 }
 
 
@@ -151,6 +200,8 @@ class MailingList(db.Model):
         one_of("posting_policy", PostingPolicy),
         one_of("reply_to", ReplyTo),
         one_of("archive_visibility", ArchiveVisibility),
+        one_of("nonmember_action", NonMemberAction),
+        one_of("attachment_policy", AttachmentPolicy),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -170,6 +221,14 @@ class MailingList(db.Model):
     subject_prefix: Mapped[str] = mapped_column(String(64), default="")
     footer: Mapped[str] = mapped_column(Text, default="")
     is_archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Posting by e-mail (part 2): what happens to the posts of people who may not post
+    # directly, the largest message accepted, attachments, and how long a held post waits.
+    nonmember_action: Mapped[str] = mapped_column(
+        String(16), default=NonMemberAction.HOLD.value, server_default="hold")
+    max_message_kb: Mapped[int] = mapped_column(Integer, default=1024, server_default="1024")
+    attachment_policy: Mapped[str] = mapped_column(
+        String(16), default=AttachmentPolicy.KEEP.value, server_default="keep")
+    hold_days: Mapped[int] = mapped_column(Integer, default=14, server_default="14")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -212,6 +271,8 @@ class Subscription(db.Model):
     status: Mapped[str] = mapped_column(String(16), default=SubscriptionStatus.PENDING.value)
     source: Mapped[str] = mapped_column(String(16), default=SubscriptionSource.WEB.value)
     delivery_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # On moderation: this subscriber's posts are held even where subscribers post directly.
+    moderated: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     token: Mapped[str] = mapped_column(String(32), unique=True, default=new_subscription_token)
     bounce_score: Mapped[float] = mapped_column(Float, default=0.0)
     last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -246,13 +307,20 @@ class Subscription(db.Model):
 
 
 class Post(db.Model):
-    """A message to a list, composed on the web (or, later, received by e-mail)."""
+    """A message to a list, composed on the web or received by e-mail.
+
+    Sent posts (status queued) are the archive. A post received by e-mail keeps its
+    message as it came in (`inbound`); `body` is its text, for reading and searching."""
 
     __tablename__ = "posts"
     __table_args__ = (
         one_of("status", PostStatus),
         one_of("body_format", PostFormat),
+        one_of("source", PostSource),
         Index("ix_posts_list_created", "list_id", "created_at"),
+        # The archive: a list's sent posts by date, and a thread's posts.
+        Index("ix_posts_list_status_queued", "list_id", "status", "queued_at"),
+        Index("ix_posts_thread", "thread_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -268,14 +336,35 @@ class Post(db.Model):
     message_id: Mapped[str] = mapped_column(String(250), unique=True)
     in_reply_to: Mapped[str | None] = mapped_column(String(250))
     references: Mapped[str | None] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(16), default="web")
+    source: Mapped[str] = mapped_column(String(16), default=PostSource.WEB.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recipient_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Threads: the post this one answers (found by In-Reply-To / References on the same
+    # list) and the first post of its thread (itself when it starts one).
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    # Received by e-mail: the stored message.
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
+    # Moderation: why it was held, until when, and what a moderator decided.
+    hold_reason: Mapped[str | None] = mapped_column(String(500))
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    hold_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    moderation_note: Mapped[str | None] = mapped_column(Text)
 
     mailing_list: Mapped[MailingList] = relationship()
-    author: Mapped[User | None] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    moderated_by: Mapped[User | None] = relationship(foreign_keys=[moderated_by_id])
+    inbound: Mapped[InboundMessage | None] = relationship(foreign_keys=[inbound_id])
+    attachments: Mapped[list[Attachment]] = relationship(
+        order_by="Attachment.position", back_populates="post")
+
+    @property
+    def is_email(self) -> bool:
+        return self.source == PostSource.EMAIL
 
     def __repr__(self) -> str:
         return f"<Post {self.id} {self.subject!r}>"
@@ -337,7 +426,93 @@ class BounceEvent(db.Model):
     source: Mapped[str] = mapped_column(String(16))
     is_hard: Mapped[bool] = mapped_column(Boolean, default=True)
     reply: Mapped[str] = mapped_column(String(500), default="")
+    # The delivery status notification it came from (source "dsn").
+    inbound_id: Mapped[int | None] = mapped_column(ForeignKey("inbound_messages.id"))
     # Whether it counted towards the score (at most one bounce a day counts).
     counted: Mapped[bool] = mapped_column(Boolean, default=True)
 
     subscription: Mapped[Subscription] = relationship()
+
+
+class InboundMessage(db.Model):
+    """A message the LMTP server accepted, stored before it answered "250": whatever
+    handling it then needs (a post, a command, a bounce, a note to the owners), the
+    message itself is never lost."""
+
+    __tablename__ = "inbound_messages"
+    __table_args__ = (
+        one_of("kind", InboundKind),
+        one_of("status", InboundStatus),
+        Index("ix_inbound_status", "status", "received_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    mail_from: Mapped[str] = mapped_column(String(500), default="")
+    rcpt_to: Mapped[str] = mapped_column(String(500))
+    list_id: Mapped[int | None] = mapped_column(ForeignKey("mailing_lists.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # The Message-ID header as received (truncated), for finding it again.
+    message_id: Mapped[str | None] = mapped_column(String(250), index=True)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    raw: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+    status: Mapped[str] = mapped_column(String(16), default=InboundStatus.RECEIVED.value)
+    # What came of it, in a sentence ("posted to 12 subscribers", "held: not a member",
+    # "dropped: an auto-reply", or the error).
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    mailing_list: Mapped[MailingList | None] = relationship()
+
+
+class Attachment(db.Model):
+    """A file that came with a post received by e-mail (kept in the database: a list's
+    messages are limited in size by the list)."""
+
+    __tablename__ = "post_attachments"
+    __table_args__ = (UniqueConstraint("post_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(255))
+    # As the sender declared it; the archive serves every file as a download.
+    content_type: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = deferred(mapped_column(LargeBinary, nullable=False))
+
+    post: Mapped[Post] = relationship(back_populates="attachments")
+
+
+class ListModerator(db.Model):
+    """A login who moderates one list (focal contacts moderate every list)."""
+
+    __tablename__ = "list_moderators"
+    __table_args__ = (UniqueConstraint("list_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    mailing_list: Mapped[MailingList] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class SenderRule(db.Model):
+    """A standing decision about one address's posts to one list ("always accept")."""
+
+    __tablename__ = "list_sender_rules"
+    __table_args__ = (
+        UniqueConstraint("list_id", "email"),
+        one_of("action", SenderAction),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id"))
+    email: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(16))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    mailing_list: Mapped[MailingList] = relationship()

@@ -52,3 +52,40 @@ def subscription_disabled(subscription: Subscription, reply: str) -> None:
             mailing_list=mailing_list, subscription=subscription, reply=reply, link=link,
             threshold=current_app.config["BOUNCE_THRESHOLD"],
         ))
+
+
+def moderators(mailing_list) -> list[User]:
+    """Who is told about held posts: the focal contacts and the list's moderators."""
+    from coalition.mail.models import ListModerator
+
+    listed = select(ListModerator.user_id).where(ListModerator.list_id == mailing_list.id)
+    return list(db.session.scalars(select(User).where(
+        User.is_active.is_(True),
+        (User.role == Role.FOCAL_CONTACT) | User.id.in_(listed)).order_by(User.id)))
+
+
+def post_held(post) -> None:
+    """Tell the sender their post waits for a moderator, and the moderators that it does."""
+    mailing_list = post.mailing_list
+    outgoing.queue(notification(
+        post.sender_name, post.sender_email,
+        f"Your message to {mailing_list.display_name} awaits moderation",
+        "mail/email/post_held_sender.txt", mailing_list=mailing_list, post=post,
+        address=list_address(mailing_list.name)))
+    link = external_url("moderation.queue", name=mailing_list.name)
+    for moderator in moderators(mailing_list):
+        outgoing.queue(notification(
+            moderator.name, moderator.email,
+            f"{mailing_list.display_name}: a message from {post.sender_email} awaits you",
+            "mail/email/post_held_moderator.txt", mailing_list=mailing_list, post=post,
+            link=link))
+
+
+def post_rejected(post, note: str) -> None:
+    """Tell the sender their post was refused, and why."""
+    mailing_list = post.mailing_list
+    outgoing.queue(notification(
+        post.sender_name, post.sender_email,
+        f"Your message to {mailing_list.display_name} was not accepted",
+        "mail/email/post_rejected.txt", mailing_list=mailing_list, post=post, note=note,
+        address=list_address(mailing_list.name)))

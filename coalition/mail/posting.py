@@ -18,6 +18,7 @@ from coalition.auth.models import Actor, User
 from coalition.db import utcnow
 from coalition.errors import PermissionDenied, ValidationError
 from coalition.extensions import db
+from coalition.mail import threads
 from coalition.mail.messages import _one_line
 from coalition.mail.models import (
     Delivery,
@@ -143,20 +144,32 @@ def recipient_count(mailing_list: MailingList) -> int:
 
 
 def send(actor: Actor, post: Post, now: datetime | None = None) -> int:
-    """Queue the post for every active subscriber whose delivery is on: one outbox row
-    each, written with the post's change. Returns how many."""
+    """Queue a draft for every active subscriber whose delivery is on. Returns how many."""
     _require_edit(actor, post)
     now = now or utcnow()
-    mailing_list = post.mailing_list
-    count = recipient_count(mailing_list)
-    if count == 0:
+    if recipient_count(post.mailing_list) == 0:
         raise ValidationError(None, "Nobody would receive this message: the list has no "
                                     "subscribers whose delivery is on.")
     before = audit.snapshot(post, POST_AUDITED)
+    count = queue_copies(post, now)
+    audit.record(actor, "send", post, audit.diff(before, audit.snapshot(post, POST_AUDITED)),
+                 summary=f"queued for {count} recipient(s)")
+    return count
+
+
+def queue_copies(post: Post, now: datetime) -> int:
+    """Mark the post sent (it enters the archive) and write one outbox row per active
+    subscriber whose delivery is on, in the caller's transaction. Whoever calls this has
+    checked that the post may go out (a draft sent from the web, a post received by
+    e-mail that passed the list's rules, a held post a moderator approved)."""
+    mailing_list = post.mailing_list
+    count = recipient_count(mailing_list)
     post.status = PostStatus.QUEUED.value
     post.queued_at = now
     post.recipient_count = count
     db.session.flush()
+    if post.thread_id is None:
+        threads.link(post)
     columns = ("post_id", "subscription_id", "email", "name", "is_test", "status", "attempts",
                "next_attempt_at", "deadline_at", "created_at")
     rows = select(literal(post.id), Subscription.id, Subscription.email, Subscription.name,
@@ -166,9 +179,8 @@ def send(actor: Actor, post: Post, now: datetime | None = None) -> int:
                   literal(now, Delivery.created_at.type)) \
         .where(Subscription.id.in_(recipients_query(mailing_list)
                                    .with_only_columns(Subscription.id)))
-    db.session.execute(insert(Delivery).from_select(columns, rows))
-    audit.record(actor, "send", post, audit.diff(before, audit.snapshot(post, POST_AUDITED)),
-                 summary=f"queued for {count} recipient(s)")
+    if count:
+        db.session.execute(insert(Delivery).from_select(columns, rows))
     return count
 
 

@@ -19,6 +19,7 @@ from coalition.mail import membership
 from coalition.mail.models import (
     ArchiveVisibility,
     ListKind,
+    ListModerator,
     MailingList,
     PostingPolicy,
     ReplyTo,
@@ -86,6 +87,17 @@ def can_post(actor: Actor | None, mailing_list: MailingList) -> bool:
         subscription = own_subscription(actor, mailing_list)
         return subscription is not None and subscription.is_active
     return False
+
+
+def can_moderate(actor: Actor | None, mailing_list: MailingList) -> bool:
+    """Who decides on held posts: focal contacts, and the list's moderators."""
+    if can_manage(actor):
+        return True
+    if not isinstance(actor, User) or not actor.is_active:
+        return False
+    return db.session.scalar(select(ListModerator.id).where(
+        ListModerator.list_id == mailing_list.id, ListModerator.user_id == actor.id)
+    ) is not None
 
 
 def can_see(actor: Actor | None, mailing_list: MailingList) -> bool:
