@@ -5,26 +5,55 @@ Everything the copies share (headers, the encoded body) is built once per post w
 the recipient's link), so ten thousand copies cost little more than ten thousand links.
 Every header value passes through the `email` package or `formataddr`, on one line, so
 no subject or name can add a header.
+
+A post received by e-mail goes out as it came: its MIME body untouched (less the
+attachments a list strips), with the footer appended to a plain-text message whose text
+could be read, else added as a part of its own beside the original (multipart/mixed, as
+Mailman does). Only the headers listed in PASSED_HEADERS come from the sender's message;
+everything else is the list's own. Dropped on purpose: Received and Return-Path (trace of
+the sender's side, which our relay starts again and which can name their internal
+hosts), any List-* (ours replace them), and DKIM-Signature and ARC-*: the prefix and the
+footer change what the sender's domain signed, so the signature would fail at the
+receiver anyway, and a failing signature only produces DMARC failure reports for the
+sender's domain. An HTML part with a script in it goes to subscribers as received: mail
+programs do not run scripts, and the list is not a content filter (the archive shows
+only the text).
 """
 
 from __future__ import annotations
 
 import binascii
 import html
+import io
+import logging
+import re
 import secrets
 from dataclasses import dataclass
-from email.message import EmailMessage
+from datetime import datetime
+from email.errors import MessageError
+from email.generator import BytesGenerator
+from email.message import EmailMessage, Message
+from email.parser import BytesParser
 from email.policy import SMTP as SMTP_POLICY
-from email.utils import format_datetime, formataddr
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, getaddresses, parsedate_to_datetime
 
 from flask import current_app
 
 from coalition.db import utcnow
+from coalition.mail import dmarc, incoming
 from coalition.mail.messages import _one_line, address
-from coalition.mail.models import ArchiveVisibility, MailingList, Post, ReplyTo
+from coalition.mail.models import (
+    ArchiveVisibility,
+    AttachmentPolicy,
+    MailingList,
+    Post,
+    ReplyTo,
+)
 from coalition.mail.rendering import html_body
 from coalition.urls import external_url
 
+log = logging.getLogger(__name__)
 SLOT = "RECIPIENTSLOT"  # where a copy puts its own unsubscribe token
 # Longest line SMTP carries (RFC 5321 says 1000 with CRLF); longer ones go quoted-printable.
 MAX_LINE = 998
@@ -94,6 +123,59 @@ def list_id(mailing_list: MailingList, domain: str) -> str:
     return f"{mailing_list.name}.{domain}"
 
 
+def prefixed(subject: str, prefix: str) -> str:
+    """The subject with the list's prefix in front, once: a reply's "Re: [Prefix] Topic"
+    becomes "[Prefix] Re: Topic", as Mailman writes it."""
+    subject, prefix = _one_line(subject), _one_line(prefix)
+    if not prefix:
+        return subject
+    rest = " ".join(subject.replace(prefix, " ").split())
+    return f"{prefix} {rest}".rstrip()
+
+
+# Headers of a received message that its copies keep (besides the list's own).
+PASSED_HEADERS = ("Content-Language", "Organization", "User-Agent", "X-Mailer")
+_SAFE_HEADER_VALUE = re.compile(r"[^\x00-\x1f\x7f]{0,200}")
+
+
+def _addresses(value: str) -> list:
+    """The parseable addresses of a To/Cc/Reply-To value, rebuilt by the email package."""
+    found = []
+    for name, email in getaddresses([value]):
+        if email.count("@") == 1 and email.isascii() and " " not in email:
+            try:
+                found.append(address(name, email))
+            except (ValueError, TypeError, MessageError):  # a local part it will not write
+                continue
+    return found
+
+
+def _strip_attachments(part: Message) -> list:
+    """Remove the attachment parts from a received message; returns the removed ones."""
+    removed = []
+    if part.is_multipart() and part.get_content_type() != "message/rfc822":
+        kept = []
+        for child in part.get_payload():
+            if incoming.is_attachment(child) or child.get_content_type() == "message/rfc822":
+                removed.append(child)
+            else:
+                removed += _strip_attachments(child)
+                kept.append(child)
+        part.set_payload(kept)
+    return removed
+
+
+def _entity_bytes(message: Message) -> bytes:
+    """The message's content entity (its Content-* headers and body) as sent."""
+    for name in {key.lower() for key in message}:
+        if not name.startswith("content-"):
+            del message[name]
+    buffer = io.BytesIO()
+    BytesGenerator(buffer, mangle_from_=False,
+                   policy=compat32.clone(linesep="\r\n", max_line_length=0)).flatten(message)
+    return buffer.getvalue()
+
+
 class PostMessage:
     """A post made ready for sending; `render(recipient)` gives one copy's bytes."""
 
@@ -110,23 +192,18 @@ class PostMessage:
         self.unsubscribe_mailto = f"mailto:{request_address}?subject=unsubscribe"
         self.personal_to = mailing_list.is_announce
 
+        # A post received by e-mail goes out from its sender, with its own body (below).
+        original = None
+        if post.is_email and post.inbound is not None:
+            original = BytesParser(policy=compat32).parsebytes(post.inbound.raw)
         headers = EmailMessage()
-        headers["From"] = address(f"{post.sender_name} via {mailing_list.display_name}",
-                                  list_address)
-        if mailing_list.reply_to == ReplyTo.LIST:
-            headers["Reply-To"] = address(mailing_list.display_name, list_address)
-        elif mailing_list.reply_to == ReplyTo.ADDRESS and mailing_list.reply_to_address:
-            headers["Reply-To"] = mailing_list.reply_to_address
+        if original is None:
+            self._web_addresses(headers, post, mailing_list, list_address)
         else:
-            headers["Reply-To"] = address(post.sender_name, post.sender_email)
-        if not self.personal_to:
-            headers["To"] = address(mailing_list.display_name, list_address)
-        subject = _one_line(post.subject)
-        prefix = _one_line(mailing_list.subject_prefix)
-        if prefix and not subject.startswith(prefix):
-            subject = f"{prefix} {subject}"
+            self._received_addresses(headers, post, mailing_list, list_address, original)
+        subject = prefixed(post.subject, mailing_list.subject_prefix)
         headers["Subject"] = f"[TEST] {subject}" if test else subject
-        headers["Date"] = format_datetime(post.queued_at or utcnow())
+        headers["Date"] = format_datetime(self._date(post, original))
         headers["Message-ID"] = post.message_id
         if post.in_reply_to:
             headers["In-Reply-To"] = post.in_reply_to
@@ -154,10 +231,22 @@ class PostMessage:
                             f"unsubscribe link.\n{self.list_page}" if test
                             else f"Unsubscribe: {SLOT}")
         text_footer = "\n".join(footer_lines) + "\n" + unsubscribe_line + "\n"
+        self.html: _Part | None = None
+        # The received message's content entity, sent as it came, beside the footer part.
+        self.wrapped: bytes | None = None
+        self.boundary = f"=_coalition_{secrets.token_hex(16)}"
+        if original is not None:
+            try:
+                self._received_body(post, original, text_footer)
+                return
+            except Exception:  # a structure the generator cannot write back
+                # Every copy would fail with it: send the text we read instead.
+                log.exception("post %s: sending its text instead of the message as received",
+                              post.id)
+                self.wrapped = None
         body = _crlf(post.body).rstrip("\n")
         self.text = _part("text/plain", body, text_footer, "")
         rendered = html_body(post.body, post.body_format)
-        self.html: _Part | None = None
         if rendered is not None:
             footer_html = html.escape(mailing_list.footer).replace("\n", "<br>\n")
             link = (f'<a href="{html.escape(self.list_page)}">{html.escape(self.list_page)}</a>'
@@ -169,7 +258,111 @@ class PostMessage:
                 f"{html.escape(mailing_list.display_name)} &lt;{html.escape(list_address)}&gt;"
                 f"{'<br>' + footer_html if footer_html else ''}<br>\n{link}</p>\n",
                 "</body></html>\n")
-            self.boundary = f"=_coalition_{secrets.token_hex(16)}"
+
+    # --- who it is from and to -------------------------------------------------------------
+
+    @staticmethod
+    def _web_addresses(headers: EmailMessage, post: Post, mailing_list: MailingList,
+                       list_address: str) -> None:
+        """A post written on the web comes from the list on the author's behalf."""
+        headers["From"] = address(f"{post.sender_name} via {mailing_list.display_name}",
+                                  list_address)
+        if mailing_list.reply_to == ReplyTo.LIST:
+            headers["Reply-To"] = address(mailing_list.display_name, list_address)
+        elif mailing_list.reply_to == ReplyTo.ADDRESS and mailing_list.reply_to_address:
+            headers["Reply-To"] = mailing_list.reply_to_address
+        else:
+            headers["Reply-To"] = address(post.sender_name, post.sender_email)
+        if not mailing_list.is_announce:
+            headers["To"] = address(mailing_list.display_name, list_address)
+
+    def _received_addresses(self, headers: EmailMessage, post: Post,
+                            mailing_list: MailingList, list_address: str,
+                            original: Message) -> None:
+        """A received post keeps its sender's From, To and Cc, unless the sender's domain
+        publishes a strict DMARC policy: then it comes from "Name via List" and the sender
+        goes in Reply-To, or in Cc where the list sets Reply-To itself (Mailman's rule)."""
+        # The sender's own display name as they wrote it (none if they gave none).
+        written = getaddresses([incoming.header_text(original, "From")])
+        sender = address(written[0][0] if written and written[0][1].lower() ==
+                         post.sender_email else post.sender_name, post.sender_email)
+        # An internationalised address (RFC 6531) cannot be written in a header the
+        # relay may receive without SMTPUTF8: such a sender's copies come from the list.
+        reachable = post.sender_email.isascii()
+        munged = not reachable or dmarc.is_strict(post.sender_email.rpartition("@")[2])
+        self.from_munged = munged
+        if munged:
+            headers["From"] = address(f"{post.sender_name} via {mailing_list.display_name}",
+                                      list_address)
+        else:
+            headers["From"] = sender
+        to = _addresses(incoming.header_text(original, "To")) or \
+            [address(mailing_list.display_name, list_address)]
+        if not self.personal_to:
+            headers["To"] = to
+        cc = _addresses(incoming.header_text(original, "Cc"))
+        if mailing_list.reply_to == ReplyTo.LIST:
+            headers["Reply-To"] = address(mailing_list.display_name, list_address)
+        elif mailing_list.reply_to == ReplyTo.ADDRESS and mailing_list.reply_to_address:
+            headers["Reply-To"] = mailing_list.reply_to_address
+        else:
+            reply_to = _addresses(incoming.header_text(original, "Reply-To"))
+            if reply_to or (munged and reachable):
+                headers["Reply-To"] = reply_to or [sender]
+        if munged and reachable and mailing_list.reply_to != ReplyTo.SENDER and not any(
+                a.addr_spec.lower() == post.sender_email for a in cc):
+            cc.append(sender)
+        if cc and not self.personal_to:
+            headers["Cc"] = cc
+        for name in PASSED_HEADERS:
+            value = incoming.header_text(original, name)
+            if value and _SAFE_HEADER_VALUE.fullmatch(value):
+                headers[name] = value
+
+    @staticmethod
+    def _date(post: Post, original: Message | None) -> datetime:
+        """When the sender wrote it (their Date header, if readable), else when it went."""
+        if original is not None:
+            try:
+                written = parsedate_to_datetime(incoming.header_text(original, "Date"))
+                if written.tzinfo is not None:
+                    return written
+            except (TypeError, ValueError, IndexError):
+                pass
+        return post.queued_at or utcnow()
+
+    # --- the received body -------------------------------------------------------------------
+
+    def _received_body(self, post: Post, original: Message, text_footer: str) -> None:
+        removed = []
+        if post.mailing_list.attachment_policy == AttachmentPolicy.STRIP:
+            if original.is_multipart():
+                removed = _strip_attachments(original)
+            elif incoming.is_attachment(original):  # the whole message was one file
+                removed = [original]
+                original.set_payload("")
+                for name in ("Content-Type", "Content-Disposition",
+                             "Content-Transfer-Encoding"):
+                    del original[name]
+        note = ""
+        if removed:
+            found = incoming.parse(post.inbound.raw).attachments
+            note = incoming.stripped_note(found) + "\n" if found else ""
+        if not original.is_multipart() and original.get_content_type() == "text/plain" \
+                and not incoming.is_attachment(original):
+            text, exact = incoming.part_text(original)
+            if note:  # the whole message was a file, now gone
+                text = (_crlf(text).rstrip("\n") + "\n\n" + note).lstrip("\n")
+            if exact:
+                flowed = (original.get_param("format") or "").lower() == "flowed"
+                delsp = (original.get_param("delsp") or "").lower() == "yes"
+                content_type = "text/plain" + ("; format=flowed" if flowed else "") + (
+                    "; delsp=yes" if flowed and delsp else "")
+                self.text = _part(content_type, _crlf(text).rstrip("\n"),
+                                  text_footer, "")
+                return
+        self.wrapped = _entity_bytes(original)
+        self.text = _part("text/plain", "", note + text_footer.lstrip("\n"), "")
 
     def envelope_sender(self, recipient: Recipient) -> str:
         """The bounce address: with the subscription's token, a bounce names its subscriber
@@ -190,7 +383,14 @@ class PostMessage:
         if not self.test and recipient.token:
             lines.append(f"List-Unsubscribe: <{unsubscribe}>, <{self.unsubscribe_mailto}>\r\n"
                          "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n".encode())
-        if self.html is None:
+        if self.wrapped is not None:
+            boundary = self.boundary.encode()
+            lines += [b'Content-Type: multipart/mixed; boundary="', boundary,
+                      b'"\r\n\r\n--', boundary, b"\r\n", self.wrapped,
+                      b"\r\n--", boundary, b"\r\n",
+                      self.text.render(unsubscribe, escape=False),
+                      b"\r\n--", boundary, b"--\r\n"]
+        elif self.html is None:
             lines.append(self.text.render(unsubscribe, escape=False))
         else:
             boundary = self.boundary.encode()

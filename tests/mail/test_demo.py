@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from coalition.mail.models import Delivery, MailingList, Post, Subscription
+from coalition.mail.models import Delivery, InboundMessage, MailingList, Post, Subscription
 from coalition.members.models import Member, MemberStatus
 
 
@@ -31,19 +31,38 @@ def test_demo_lists_have_the_active_members_and_the_welcome_goes_out(runner, db,
         Subscription.list_id == lists["announce"].id, Subscription.status == "active")))
     assert on_announce > active_members and "journalist@example.net" in on_announce
 
-    welcome = db.session.scalar(select(Post))
+    welcome = db.session.scalar(select(Post).where(Post.list_id == lists["announce"].id))
     assert welcome.status == "queued" and welcome.recipient_count == len(on_announce)
-    assert db.session.scalar(select(func.count()).select_from(Delivery)) == len(on_announce)
+    assert db.session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.post_id == welcome.id)) == len(on_announce)
+
+    # The discussion list received a thread by e-mail and holds a stranger's message.
+    received = list(db.session.scalars(select(Post).where(
+        Post.list_id == lists["discuss"].id).order_by(Post.id)))
+    assert [(p.source, p.status) for p in received] == [("email", "queued")] * 3 + [
+        ("email", "held")]
+    first, reply, answer, stranger = received
+    assert {first.thread_id, reply.thread_id, answer.thread_id} == {first.id}
+    assert (reply.parent_id, answer.parent_id) == (first.id, reply.id)
+    assert first.sender_email in on_discuss and reply.sender_email in on_discuss
+    assert stranger.sender_email not in on_discuss and "may not post" in stranger.hold_reason
+    inbound = db.session.scalars(select(InboundMessage).order_by(InboundMessage.id)).all()
+    assert [m.status for m in inbound] == ["handled"] * 4
+    assert inbound[0].outcome.startswith(f"posted to {len(on_discuss)} subscriber(s)")
+    thread_copies = len(on_discuss) * 3
 
     db.session.commit()  # the worker's threads have sessions of their own
     outbox = Path(app.config["OUTBOX_DIR"])
     before = set(outbox.glob("*.eml")) if outbox.exists() else set()
     result = runner.invoke(args=["mail", "deliver", "--once"])
     assert result.exit_code == 0, result.output
-    assert f"{len(on_announce)} sent" in result.output
+    assert f"{len(on_announce) + thread_copies} sent" in result.output
     copies = [_eml(path) for path in set(outbox.glob("*.eml")) - before]
-    assert len(copies) == len(on_announce)
-    first = copies[0]
+    assert len(copies) == len(on_announce) + thread_copies
+    first = next(c for c in copies if c["List-Id"].endswith("<announce.lists.coalition.test>"))
+    discussion = next(c for c in copies if c["Message-ID"] == answer.message_id)
+    assert discussion["From"] == f"{answer.sender_name} <{answer.sender_email}>"
+    assert discussion["Subject"] == "[DC-COS discuss] Re: Draft agenda for our IGF session"
     assert first["Subject"] == "[DC-COS] Welcome to the coalition's new home"
     assert first["List-Post"] == "NO"
     assert "/lists/unsubscribe/" in first.get_body(("plain",)).get_content()

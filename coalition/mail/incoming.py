@@ -1,0 +1,436 @@
+"""Reading a message received by e-mail: who sent it, its threading headers, its text and
+its attachments.
+
+Whatever arrives is read, never refused: a broken MIME structure, a charset nobody knows,
+a header line of 100 KB or no headers at all give a result with the problems noted in
+`defects`. The message is parsed with the `email` package's modern policy; where that
+policy's header parser gives up on something, the same bytes are read again with the
+lenient compat32 policy.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+import re
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.header import decode_header, make_header
+from email.message import Message
+from email.policy import compat32
+from email.policy import default as default_policy
+from email.utils import getaddresses, make_msgid
+from html.parser import HTMLParser
+
+from flask import current_app, has_app_context
+
+from coalition.mail import threads
+
+log = logging.getLogger(__name__)
+
+MAX_SUBJECT = 300  # Post.subject
+MAX_MESSAGE_ID = 250  # Post.message_id, in_reply_to
+MAX_REFERENCES = 20  # ids kept from References: the first and the latest (RFC 5322 3.6.4)
+MAX_ATTACHMENTS = 50
+# The modern header parser takes time that grows faster than the header: a message with
+# a header longer than this (RFC 5322 lines stop at 998 characters) is read leniently.
+MAX_HEADER_CHARS = 16_000
+_VALID_MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
+_UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
+
+
+@dataclass
+class IncomingAttachment:
+    filename: str
+    content_type: str  # as declared; never trusted to say what the bytes are
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+
+@dataclass
+class Incoming:
+    sender_email: str  # lower-cased; "" when the message names nobody
+    sender_name: str
+    subject: str
+    message_id: str
+    message_id_made: bool  # the message had none we could use; this one is ours
+    in_reply_to: str | None
+    references: str | None
+    list_id: str
+    auto_submitted: str
+    precedence: str
+    x_loop: list[str]
+    content_type: str
+    size: int
+    text: str
+    attachments: list[IncomingAttachment] = field(default_factory=list)
+    defects: list[str] = field(default_factory=list)
+
+    @property
+    def sender_domain(self) -> str:
+        return self.sender_email.rpartition("@")[2]
+
+
+# --- headers --------------------------------------------------------------------------------
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _one_line(value: str) -> str:
+    """Header text on one line, without control characters (PostgreSQL refuses NUL)."""
+    return " ".join(_CONTROL.sub("", value).split())
+
+
+class _Headers:
+    """Header values as text, from the modern parse or, where it fails, the lenient one."""
+
+    def __init__(self, modern: Message, lenient: Message, defects: list[str]):
+        self.modern, self.lenient, self.defects = modern, lenient, defects
+
+    def get(self, name: str) -> str:
+        try:
+            value = self.modern.get(name)
+            return "" if value is None else _one_line(str(value))
+        except Exception as error:  # a header the modern parser cannot read
+            self.defects.append(f"{name}: {type(error).__name__}")
+        return self._lenient(name)
+
+    def get_all(self, name: str) -> list[str]:
+        try:
+            return [_one_line(str(value)) for value in self.modern.get_all(name) or []]
+        except Exception as error:
+            self.defects.append(f"{name}: {type(error).__name__}")
+        return [_one_line(_decoded(value)) for value in self.lenient.get_all(name) or []]
+
+    def _lenient(self, name: str) -> str:
+        value = self.lenient.get(name)
+        return "" if value is None else _one_line(_decoded(value))
+
+
+def _decoded(value) -> str:
+    """An RFC 2047 header value as text, whatever its charsets claim (the start of it, for
+    a huge one)."""
+    try:
+        return str(make_header(decode_header(str(value)[:MAX_HEADER_CHARS])))
+    except Exception:
+        return str(value).encode("ascii", "replace").decode("ascii") \
+            if isinstance(value, str) else ""
+
+
+def header_text(message: Message, name: str) -> str:
+    """A header of a leniently parsed message as one line of text ("" if absent)."""
+    value = message.get(name)
+    return "" if value is None else _one_line(_decoded(value))
+
+
+def stripped_note(attachments: list[IncomingAttachment]) -> str:
+    """What readers see where the list removed attachments (as Mailman says so too)."""
+    names = ", ".join(f"{a.filename} ({(a.size + 1023) // 1024:,} KB)" for a in attachments)
+    return f"[The list removed {len(attachments)} attachment(s): {names}]"
+
+
+def _address(values: list[str]) -> tuple[str, str]:
+    """The first usable (name, address) among header values."""
+    for name, address in getaddresses(values):
+        address = address.strip().strip("<>")
+        local, at, domain = address.rpartition("@")
+        if at and local and "." in domain and not any(c.isspace() for c in address):
+            return _one_line(name), address.lower()
+    return "", ""
+
+
+def _message_id(value: str) -> str | None:
+    found = _VALID_MESSAGE_ID.search(value or "")
+    if found and len(found.group()) <= MAX_MESSAGE_ID:
+        return found.group()
+    return None
+
+
+def _new_message_id() -> str:
+    domain = current_app.config["MAIL_DOMAIN"] if has_app_context() else "coalition.invalid"
+    return make_msgid(domain=domain)
+
+
+def _references(value: str) -> str | None:
+    ids = [i for i in threads.message_ids(value) if len(i) <= MAX_MESSAGE_ID]
+    if len(ids) > MAX_REFERENCES:
+        ids = [ids[0], *ids[-(MAX_REFERENCES - 1):]]
+    return " ".join(ids) or None
+
+
+# --- body -------------------------------------------------------------------------------
+
+def decode_text(data: bytes, charset: str | None) -> tuple[str, bool]:
+    """Bytes as text with their declared charset; returns (text, exact). An unknown charset,
+    or bytes the charset does not describe, decode with replacement characters."""
+    codec = None
+    if charset:
+        try:
+            codec = codecs.lookup(charset.strip().strip('"').lower()).name
+            # Some codecs (rot13, base64, zlib…) are not text encodings at all.
+            if not getattr(codecs.lookup(codec), "_is_text_encoding", True):
+                codec = None
+        except (LookupError, AttributeError):
+            codec = None
+    if codec is not None:
+        try:
+            return data.decode(codec), True
+        except (UnicodeDecodeError, ValueError):
+            return data.decode(codec, errors="replace"), False
+        except Exception:  # a codec that fails in its own way
+            codec = None
+    try:
+        return data.decode("utf-8"), charset is None or charset.lower() in ("us-ascii", "ascii")
+    except UnicodeDecodeError:
+        return data.decode("windows-1252", errors="replace"), False
+
+
+def part_text(part: Message) -> tuple[str, bool]:
+    """A leaf part's content as text (transfer encoding undone, then the charset)."""
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if data is None:
+        payload = part.get_payload()
+        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    try:
+        charset = part.get_content_charset()
+    except Exception:
+        charset = None
+    return decode_text(data, charset)
+
+
+class _TextFromHTML(HTMLParser):
+    """The words of an HTML part: scripts, styles and markup gone, blocks on their lines."""
+
+    SKIP = {"script", "style", "head", "title", "template", "noscript"}
+    BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote",
+             "pre", "table", "ul", "ol", "hr", "section", "article"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.chunks: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skipping += 1
+        elif tag in self.BLOCK:
+            self.chunks.append("\n")
+
+    def handle_startendtag(self, tag, attrs):
+        if tag in self.BLOCK:
+            self.chunks.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in self.BLOCK:
+            self.chunks.append("\n")
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.chunks.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    parser = _TextFromHTML()
+    try:
+        parser.feed(markup)
+        parser.close()
+    except Exception as error:  # html.parser is lenient; what it read so far is the text
+        log.info("HTML part read in part: %r", error)
+    lines = (" ".join(line.split()) for line in "".join(parser.chunks).split("\n"))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+
+
+def _disposition(part: Message) -> str:
+    try:
+        return (part.get_content_disposition() or "").lower()
+    except Exception:
+        return ""
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:
+        name = None
+    if name is None:
+        try:
+            name = part.get_param("name")
+        except Exception:
+            name = None
+        if isinstance(name, tuple):  # an RFC 2231 value
+            name = name[2]
+    return None if name is None else _decoded(name)
+
+
+def is_attachment(part: Message) -> bool:
+    """A part that is a file rather than the message's text: one with a file name, or
+    marked as an attachment."""
+    return _disposition(part) == "attachment" or bool(_filename(part))
+
+
+def sanitise_filename(name: str, position: int, content_type: str) -> str:
+    """A file name safe to save and to put in a header: no directories, no control or
+    reserved characters, not hidden, not empty, at most 255 characters."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_FILENAME.sub("_", name)
+    name = " ".join(name.split()).lstrip(". ")
+    if not name:
+        import mimetypes
+
+        name = f"attachment-{position}{mimetypes.guess_extension(content_type) or '.bin'}"
+    if len(name) > 255:
+        stem, dot, extension = name.rpartition(".")
+        extension = extension[:20] if dot else ""
+        name = (stem if dot else name)[:255 - len(extension) - 1] + (
+            f".{extension}" if extension else "")
+    return name
+
+
+def _content_type(part: Message) -> str:
+    try:
+        return part.get_content_type()
+    except Exception:
+        return "application/octet-stream"
+
+
+def _attachment_bytes(part: Message) -> bytes:
+    if part.is_multipart():  # an attached message or a multipart marked as a file
+        try:
+            inner = part.get_payload(0) if _content_type(part) == "message/rfc822" else part
+            return inner.as_bytes(policy=compat32)
+        except Exception:
+            return b""
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:
+        data = None
+    if data is None:
+        payload = part.get_payload()
+        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    return data
+
+
+def leaves(message: Message) -> list[tuple[Message, bool]]:
+    """Every part in order, as (part, is_attachment); an attached message (or any part
+    marked as a file) counts as one part and is not opened."""
+    found: list[tuple[Message, bool]] = []
+
+    def visit(part: Message, depth: int) -> None:
+        attached = is_attachment(part)
+        if depth and attached:
+            found.append((part, True))
+        elif part.is_multipart() and depth < 30:
+            if _content_type(part) == "message/rfc822" and depth:
+                found.append((part, True))
+                return
+            payload = part.get_payload()
+            for child in payload if isinstance(payload, list) else []:
+                if isinstance(child, Message):
+                    visit(child, depth + 1)
+        else:
+            found.append((part, attached))
+
+    visit(message, 0)
+    return found
+
+
+def _body(message: Message, defects: list[str]) -> tuple[str, list[IncomingAttachment]]:
+    parts = leaves(message)
+    body_part = None
+    for wanted in ("text/plain", "text/html"):
+        body_part = next((p for p, attached in parts
+                          if not attached and _content_type(p) == wanted), None)
+        if body_part is not None:
+            break
+    if body_part is None:
+        # A multipart without a boundary (or with an unknown text type) is still someone's
+        # words: read the first such part as text rather than lose them.
+        body_part = next((p for p, attached in parts if not attached
+                          and _content_type(p).split("/")[0] in ("text", "multipart")), None)
+    text = ""
+    if body_part is not None:
+        text, exact = part_text(body_part)
+        if not exact:
+            defects.append("text not in its declared charset: decoded with replacements")
+        if _content_type(body_part) == "text/html":
+            text = html_to_text(text)
+    attachments: list[IncomingAttachment] = []
+    for part, attached in parts:
+        if not attached or part is body_part:
+            continue
+        if len(attachments) >= MAX_ATTACHMENTS:
+            defects.append(f"more than {MAX_ATTACHMENTS} attachments: the rest ignored")
+            break
+        content_type = _content_type(part)
+        attachments.append(IncomingAttachment(
+            filename=sanitise_filename(_filename(part) or "", len(attachments) + 1,
+                                       content_type),
+            content_type=content_type[:255], data=_attachment_bytes(part)))
+    return text, attachments
+
+
+def _max_body() -> int:
+    from coalition.mail.posting import MAX_BODY
+
+    return MAX_BODY
+
+
+def parse(raw: bytes, envelope_sender: str = "") -> Incoming:
+    """The message's parts we use; never raises for anything a sender can send."""
+    defects: list[str] = []
+    lenient = message_from_bytes(raw, policy=compat32)
+    huge = any(len(str(value)) > MAX_HEADER_CHARS
+               for part in lenient.walk() for value in part.values())
+    if huge:
+        defects.append(f"a header longer than {MAX_HEADER_CHARS:,} characters: read leniently")
+        modern = lenient
+    else:
+        try:
+            modern = message_from_bytes(raw, policy=default_policy)
+        except Exception as error:  # the modern parser gave up: the lenient one never does
+            defects.append(f"parsed leniently: {type(error).__name__}")
+            modern = lenient
+    for part in (modern.walk() if modern.is_multipart() else [modern]):
+        defects.extend(type(defect).__name__ for defect in getattr(part, "defects", []))
+    headers = _Headers(modern, lenient, defects)
+
+    name, sender = _address(headers.get_all("From"))
+    if not sender:
+        name, sender = _address(headers.get_all("Sender"))
+    if not sender:
+        name, sender = _address([envelope_sender])
+    subject = headers.get("Subject")[:MAX_SUBJECT].rstrip()
+    message_id = _message_id(headers.get("Message-ID"))
+    in_reply_to = next(iter(threads.message_ids(headers.get("In-Reply-To"))), None)
+    if in_reply_to and len(in_reply_to) > MAX_MESSAGE_ID:
+        in_reply_to = None
+
+    try:
+        text, attachments = _body(modern, defects)
+    except Exception as error:  # modern header objects failed inside the body: read again
+        defects.append(f"body read leniently: {type(error).__name__}")
+        log.info("reading a message's body leniently: %r", error)
+        text, attachments = _body(lenient, defects)
+    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    if len(text) > _max_body():
+        defects.append("text truncated")
+        text = text[:_max_body()]
+
+    return Incoming(
+        sender_email=sender, sender_name=name[:200], subject=subject,
+        message_id=message_id or _new_message_id(), message_id_made=message_id is None,
+        in_reply_to=in_reply_to, references=_references(headers.get("References")),
+        list_id=headers.get("List-Id"),
+        auto_submitted=headers.get("Auto-Submitted").lower(),
+        precedence=headers.get("Precedence").lower(),
+        x_loop=[value.lower() for value in headers.get_all("X-Loop")],
+        content_type=_content_type(lenient), size=len(raw), text=text,
+        attachments=attachments, defects=list(dict.fromkeys(defects)))

@@ -1,0 +1,239 @@
+"""The posting rules: what becomes of a message someone sent to a list's address.
+
+The LMTP server has stored the message (an InboundMessage) before calling `receive`;
+this decides, in the order of Mailman's posting chain:
+
+1. dropped, with no post made: our own list's message coming back (a loop), an
+   auto-reply, a delivery status notification sent to the post address, a message with
+   no sender, or one already posted to this list (the same Message-ID);
+2. then a post is made, and decided on: an archived list rejects it; a sender whom a
+   moderator blocked ("reject" or "discard") is refused; a message over the list's size
+   limit, or with attachments where the list holds them, is held; a moderator's standing
+   "accept" or "hold" for the sender applies; a focal contact posts; a subscriber on
+   moderation is held; whoever the posting policy lets post does; everyone else gets the
+   list's non-member action (hold, reject with a notice, or discard silently).
+
+Precedence: a message with `Precedence: bulk` or `junk` is an automatic one (a vacation
+reply, a newsletter) and is dropped, as Mailman does. `Precedence: list` is not: it is
+what every list puts on its copies, so a member forwarding or cross-posting from another
+list sends it, and their message is a real one; our own copies coming back are caught by
+our List-Id instead.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import make_msgid
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from coalition.audit import services as audit
+from coalition.auth.models import Role, SystemActor, User
+from coalition.errors import ValidationError
+from coalition.extensions import db
+from coalition.mail import incoming, moderation, notifications, posting
+from coalition.mail.incoming import Incoming
+from coalition.mail.listmail import list_id as list_identifier
+from coalition.mail.models import (
+    Attachment,
+    AttachmentPolicy,
+    InboundMessage,
+    MailingList,
+    NonMemberAction,
+    Post,
+    PostFormat,
+    PostingPolicy,
+    PostSource,
+    PostStatus,
+    SenderAction,
+    SenderRule,
+    Subscription,
+    SubscriptionStatus,
+)
+from coalition.members.models import Member, MemberStatus
+from coalition.validation import normalize_email
+
+RECEIVER = SystemActor("e-mail to the list")
+AUTOMATIC_PRECEDENCE = {"bulk", "junk", "auto_reply", "auto-reply"}
+
+
+def _kb(size: int) -> str:
+    return f"{(size + 1023) // 1024:,} KB"
+
+
+def _dropped(mailing_list: MailingList, message: Incoming) -> str | None:
+    """Why the message makes no post at all, or None."""
+    domain = current_app.config["MAIL_DOMAIN"]
+    address = f"{mailing_list.name}@{domain}"
+    if f"<{list_identifier(mailing_list, domain)}>" in message.list_id.lower() \
+            or any(address in value for value in message.x_loop):
+        return "dropped: the list's own message came back (a mail loop)"
+    if message.auto_submitted and message.auto_submitted.split(";")[0].strip() != "no":
+        return f"dropped: an automatic message (Auto-Submitted: {message.auto_submitted})"
+    if message.precedence in AUTOMATIC_PRECEDENCE:
+        return f"dropped: an automatic message (Precedence: {message.precedence})"
+    if message.content_type == "multipart/report":
+        return "dropped: a delivery report sent to the list's address, not a post"
+    if not message.sender_email:
+        return "dropped: the message names no sender"
+    if not message.message_id_made and db.session.scalar(select(Post.id).where(
+            Post.list_id == mailing_list.id, Post.message_id == message.message_id,
+            Post.status.in_((PostStatus.QUEUED.value, PostStatus.HELD.value)))) is not None:
+        return f"dropped: {message.message_id} was already posted to this list"
+    return None
+
+
+def _message_id(message: Incoming) -> tuple[str, str | None]:
+    """The post's Message-ID and References. Post.message_id is unique across lists: a
+    message cross-posted to two of our lists (or sent again after a rejection) gets an id
+    of its own on its second post, with the original kept at the end of References so
+    mail programs still put the two together."""
+    taken = db.session.scalar(select(Post.id).where(Post.message_id == message.message_id))
+    if taken is None:
+        return message.message_id, message.references
+    references = " ".join(filter(None, [message.references, message.message_id]))
+    return make_msgid(domain=current_app.config["MAIL_DOMAIN"]), references
+
+
+def _normalized(address: str) -> str:
+    """The sender as the list stores addresses (normalize_email), so that a subscriber's
+    From matches their subscription however their mail program writes it."""
+    try:
+        return normalize_email(address)
+    except ValidationError:  # not valid to the letter, but it is what they sent from
+        return address.lower()
+
+
+def _login(address: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == address,
+                                                User.is_active.is_(True)))
+
+
+def _subscription(mailing_list: MailingList, address: str) -> Subscription | None:
+    return db.session.scalar(select(Subscription).where(
+        Subscription.list_id == mailing_list.id, func.lower(Subscription.email) == address))
+
+
+def _is_active_member(address: str, login: User | None) -> bool:
+    member_ids = select(Member.id).where(Member.status == MemberStatus.ACTIVE.value)
+    if db.session.scalar(member_ids.where(func.lower(Member.email) == address)) is not None:
+        return True
+    return login is not None and login.member_id is not None and db.session.scalar(
+        member_ids.where(Member.id == login.member_id)) is not None
+
+
+def _decide(mailing_list: MailingList, post: Post, message: Incoming) -> tuple[str, str]:
+    """(action, reason): action is accept, hold, reject or discard."""
+    address = post.sender_email
+    if mailing_list.is_archived:
+        return "reject", "The list is archived and takes no more messages."
+    rule = db.session.scalar(select(SenderRule).where(
+        SenderRule.list_id == mailing_list.id, func.lower(SenderRule.email) == address))
+    # A moderator's block wins over everything: a blocked sender's large message does not
+    # wait in the queue.
+    if rule is not None and rule.action in (SenderAction.REJECT, SenderAction.DISCARD):
+        return rule.action, "A moderator decided that this sender's messages are not accepted."
+    limit = mailing_list.max_message_kb * 1024
+    if message.size > limit:
+        return "hold", (f"The message is {_kb(message.size)}; the list takes messages of up "
+                        f"to {_kb(limit)}.")
+    if message.attachments and mailing_list.attachment_policy == AttachmentPolicy.HOLD:
+        return "hold", (f"The message has {len(message.attachments)} attachment(s); the "
+                        "list holds messages with attachments for a moderator.")
+    if rule is not None:
+        if rule.action == SenderAction.ACCEPT:
+            return "accept", "A moderator always accepts this sender."
+        return "hold", "A moderator asked to see this sender's messages first."
+    login = _login(address)
+    if login is not None and login.role == Role.FOCAL_CONTACT:
+        return "accept", "A focal contact."
+    subscription = _subscription(mailing_list, address)
+    active = subscription is not None and subscription.status == SubscriptionStatus.ACTIVE
+    if active and subscription.moderated:
+        return "hold", "The sender's subscription is on moderation."
+    policy = mailing_list.posting_policy
+    if policy == PostingPolicy.SUBSCRIBERS and active:
+        return "accept", "A subscriber."
+    if policy == PostingPolicy.MEMBERS and _is_active_member(address, login):
+        return "accept", "An active member."
+    who = {PostingPolicy.SUBSCRIBERS: "subscribers", PostingPolicy.MEMBERS: "members",
+           PostingPolicy.FOCAL_CONTACTS: "the focal contacts"}[PostingPolicy(policy)]
+    reason = f"{address} may not post to this list directly: only {who} may."
+    return mailing_list.nonmember_action, reason
+
+
+def _make_post(mailing_list: MailingList, inbound: InboundMessage, message: Incoming,
+               body: str) -> Post | None:
+    """The post, or None if the same message was posted at the same moment (the mail
+    server delivered it twice at once, and the other copy won the unique Message-ID)."""
+    message_id, references = _message_id(message)
+    login = _login(_normalized(message.sender_email))
+    post = Post(
+        mailing_list=mailing_list, author_id=login.id if login is not None else None,
+        sender_name=message.sender_name or message.sender_email.partition("@")[0],
+        sender_email=_normalized(message.sender_email)[:254],
+        subject=message.subject or "(no subject)", body=body,
+        body_format=PostFormat.TEXT.value, status=PostStatus.DRAFT.value,
+        message_id=message_id, in_reply_to=message.in_reply_to, references=references,
+        source=PostSource.EMAIL.value, inbound_id=inbound.id)
+    try:
+        with db.session.begin_nested():
+            db.session.add(post)
+            db.session.flush()
+    except IntegrityError:
+        return None
+    return post
+
+
+def receive(mailing_list: MailingList, inbound: InboundMessage, now: datetime) -> str:
+    """Apply the list's rules to a stored message; returns what came of it (the
+    InboundMessage's outcome). Runs in the caller's transaction."""
+    message = incoming.parse(inbound.raw, envelope_sender=inbound.mail_from)
+    dropped = _dropped(mailing_list, message)
+    if dropped is not None:
+        return dropped
+
+    strip = mailing_list.attachment_policy == AttachmentPolicy.STRIP and message.attachments
+    body = message.text
+    if strip:
+        # Mailman says so in the message too: readers know something was sent.
+        body = (body.rstrip("\n") + "\n\n" + incoming.stripped_note(message.attachments)
+                ).lstrip("\n")
+    post = _make_post(mailing_list, inbound, message, body)
+    if post is None:
+        return f"dropped: {message.message_id} was posted at the same moment"
+    action, reason = _decide(mailing_list, post, message)
+    audit.record(RECEIVER, "receive", post, summary=(
+        f"from {post.sender_email}: {action}" + (
+            f" ({len(message.attachments)} attachment(s) removed)" if strip else "")))
+
+    if not strip and action in ("accept", "hold"):
+        for position, found in enumerate(message.attachments, start=1):
+            db.session.add(Attachment(post_id=post.id, position=position,
+                                      filename=found.filename,
+                                      content_type=found.content_type, size=found.size,
+                                      data=found.data))
+    if action == "accept":
+        count = posting.queue_copies(post, now)
+        audit.record(RECEIVER, "send", post, {"status": ["draft", "queued"]},
+                     summary=f"queued for {count} recipient(s)")
+        return f"posted to {count} subscriber(s) as post {post.id} ({reason.rstrip('.')})"
+    if action == "hold":
+        moderation.hold(post, reason, now)
+        return f"held for moderation as post {post.id}: {reason}"
+    if action == NonMemberAction.REJECT:
+        post.status = PostStatus.REJECTED.value
+        post.moderated_at = now
+        post.moderation_note = reason
+        audit.record(RECEIVER, "reject", post, {"status": ["draft", "rejected"]},
+                     summary=reason[:200])
+        notifications.post_rejected(post, reason)
+        return f"rejected (the sender is told): {reason}"
+    post.status = PostStatus.DISCARDED.value
+    post.moderated_at = now
+    post.moderation_note = reason
+    audit.record(RECEIVER, "discard", post, {"status": ["draft", "discarded"]},
+                 summary=reason[:200])
+    return f"discarded: {reason}"
