@@ -27,7 +27,7 @@ from sqlalchemy import and_, func, or_, select, text, update
 
 from coalition.db import utcnow
 from coalition.extensions import db
-from coalition.mail import bounces
+from coalition.mail import bounces, moderation
 from coalition.mail.listmail import PostMessage, Recipient
 from coalition.mail.models import (
     Delivery,
@@ -44,6 +44,8 @@ MAX_BACKOFF = timedelta(hours=1)
 # Written as the partial index ix_deliveries_due says it, with the values inline, so the
 # planner can use that index even for a prepared (generic) plan.
 DUE_PREDICATE = text("deliveries.status IN ('queued', 'retry')")
+# How often the worker discards the held posts nobody decided on in time.
+EXPIRE_HELD_EVERY = 600.0  # seconds
 HOURLY_LOCK = 0x636F616C  # PostgreSQL advisory lock key of the hourly allowance ("coal")
 
 
@@ -253,6 +255,8 @@ class Worker:
         self._messages_lock = threading.Lock()
         self.started_at = utcnow()
         self.errors: list[BaseException] = []
+        self._expired_at: float | None = None  # time.monotonic() of the last expiry pass
+        self._expiry_lock = threading.Lock()
 
     def run(self) -> Tally:
         with self.app.app_context():
@@ -276,6 +280,7 @@ class Worker:
             with self.app.app_context():
                 with self.transport_factory() as transport:
                     while not self.stop.is_set():
+                        self._expire_held()
                         if not self._one_batch(transport):
                             if self.options.once:
                                 break
@@ -285,6 +290,28 @@ class Worker:
             log.exception("delivery thread stopped")
             self.errors.append(error)
             self.stop.set()
+
+    def _expire_held(self) -> None:
+        """Discard expired held posts, at most every EXPIRE_HELD_EVERY seconds and by one
+        thread (a cheap indexed query when nothing expired). A failure here is logged and
+        tried again next time: it must not stop the delivery."""
+        if not self._expiry_lock.acquire(blocking=False):
+            return
+        try:
+            started = time.monotonic()
+            if self._expired_at is not None and \
+                    started - self._expired_at < EXPIRE_HELD_EVERY:
+                return
+            self._expired_at = started
+            expired = moderation.expire_held()
+            db.session.commit()
+            if expired:
+                log.info("%d held post(s) expired and were discarded", expired)
+        except Exception:
+            db.session.rollback()
+            log.exception("expiring held posts failed; trying again later")
+        finally:
+            self._expiry_lock.release()
 
     def _one_batch(self, transport: Transport) -> bool:
         """Claim and send one batch; False when nothing was due."""

@@ -10,6 +10,7 @@ from wtforms import (
     BooleanField,
     EmailField,
     Form,
+    IntegerField,
     RadioField,
     SearchField,
     SelectChoice,
@@ -17,12 +18,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from coalition.mail import imports
 from coalition.mail.models import (
     ArchiveVisibility,
+    AttachmentPolicy,
     ListKind,
+    NonMemberAction,
     PostFormat,
     PostingPolicy,
     ReplyTo,
@@ -77,6 +80,27 @@ class ListForm(FlaskForm):
     footer = TextAreaField("Footer (optional)", validators=[Length(max=2000)],
                            description="Added to every message, above the unsubscribe link "
                                        "each subscriber gets.", render_kw={"rows": 3})
+    # Moderation. A form that leaves these out (an older page) keeps the list's values.
+    nonmember_action = RadioField(
+        "E-mail from someone who may not post", choices=_choices(NonMemberAction),
+        default=NonMemberAction.HOLD.value,
+        description="Who may post is the setting above; their e-mail goes to the list "
+                    "directly. Anyone else's is held for a moderator, refused with a "
+                    "notice, or dropped.")
+    max_message_kb = IntegerField(
+        "Largest message (KB)", default=1024,
+        validators=[Optional(), NumberRange(1, 25_600, "Enter between 1 and 25,600 KB.")],
+        description="Bigger messages are held for a moderator. 1024 KB is 1 MB.",
+        render_kw={"inputmode": "numeric", "min": 1, "max": 25_600})
+    attachment_policy = RadioField(
+        "Attachments", choices=_choices(AttachmentPolicy),
+        default=AttachmentPolicy.KEEP.value,
+        description="Removed attachments are not sent or archived; the text is.")
+    hold_days = IntegerField(
+        "Days a held message waits", default=14,
+        validators=[Optional(), NumberRange(1, 90, "Enter between 1 and 90 days.")],
+        description="If no moderator decides in time, the message is discarded.",
+        render_kw={"inputmode": "numeric", "min": 1, "max": 90})
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -33,7 +33,8 @@ def _list_input(form: ListForm) -> services.ListInput:
     return services.ListInput(**{name: form[name].data for name in (
         "name", "display_name", "description", "kind", "subscription_policy",
         "posting_policy", "subscribe_members", "reply_to", "reply_to_address",
-        "archive_visibility", "subject_prefix", "footer")})
+        "archive_visibility", "subject_prefix", "footer", "nonmember_action",
+        "max_message_kb", "attachment_policy", "hold_days")})
 
 
 def _name_taken(form: ListForm) -> None:
@@ -212,6 +213,21 @@ def subscriber_delivery(name: str, subscription_id: int):
         subscriptions.set_delivery(acting_user(), subscription, enabled == "1")
         return (f"Delivery to {subscription.email} is on again." if enabled == "1" else
                 f"Delivery to {subscription.email} is paused; they stay subscribed.")
+    return _subscriber_action(name, subscription_id, act)
+
+
+@bp.route("/<name>/subscribers/<int:subscription_id>/moderated", methods=["POST"])
+@focal_contact_required
+def subscriber_moderated(name: str, subscription_id: int):
+    enabled = request.form.get("enabled")
+    if enabled not in ("0", "1"):
+        abort(400)
+
+    def act(subscription: Subscription) -> str:
+        subscriptions.set_moderated(acting_user(), subscription, enabled == "1")
+        return (f"Posts from {subscription.email} are held for a moderator from now on."
+                if enabled == "1" else
+                f"Posts from {subscription.email} are no longer held for being moderated.")
     return _subscriber_action(name, subscription_id, act)
 
 
