@@ -14,6 +14,7 @@ from coalition.api.models import ApiToken
 from coalition.audit.models import AuditEvent
 from coalition.auth.models import Invitation, LoginAttempt, User
 from coalition.db import Base
+from coalition.mail import search as _post_search  # noqa: F401 - the archive index's DDL
 from coalition.mail.models import BounceEvent, Delivery, MailingList, Post, Subscription
 from coalition.members.models import Member, Organization
 from coalition.reports import search as _report_search  # noqa: F401 - the index's DDL

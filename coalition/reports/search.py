@@ -29,7 +29,9 @@ _WORD = re.compile(r"[^\W_]+")  # letters and digits, as both indexes split word
 
 # The search index is not in the models' metadata (neither dialect can declare it there);
 # migrations create it and Alembic's comparison leaves these names alone.
-INDEX_OBJECTS = ("reports_fts", "ix_reports_search", "search_vector")
+# The archive's index of posts (coalition/mail/search.py) is made the same way.
+INDEX_OBJECTS = ("reports_fts", "ix_reports_search", "search_vector", "posts_fts",
+                 "ix_posts_search")
 
 SQLITE_DDL = (
     "CREATE VIRTUAL TABLE reports_fts USING fts5(search_text, content='reports', "

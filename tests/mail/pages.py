@@ -5,14 +5,17 @@ contact's pages are in pages_manage.py, with lists named board-*.)"""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from coalition.auth.models import User
 from coalition.db import utcnow
 from coalition.extensions import db
 from coalition.mail import posting, services, subscriptions
-from coalition.mail.models import SubscriptionStatus
+from coalition.mail.models import Post, SubscriptionStatus
 from coalition.mail.posting import PostInput
 from tests.factories import SYSTEM
 from tests.mail.fixtures_public import make_list, subscribe
+from tests.mail.test_archive import PDF, email_post, web_post
 from tests.quality.catalog import (
     ANONYMOUS,
     EVERYONE,
@@ -87,6 +90,7 @@ def add_samples(s: Samples) -> None:
                  "We meet on Tuesday at 10:00 in room 4.\n\n    Indented line kept as is.")
     _post(talk, "Shall we answer the consultation?", "Views welcome by Friday.")
     minutes = _post(steering, "Minutes of the steering group", "Only for the group.")
+    _add_archive_samples(s, news, talk, steering, markdown)
     db.session.commit()
 
     s.lists_archived_name = old.name
@@ -98,6 +102,73 @@ def add_samples(s: Samples) -> None:
     s.lists_markdown_post_id = markdown.id
     s.lists_text_post_id = text.id
     s.lists_steering_post_id = minutes.id
+
+
+EMAIL_BODY = """Dear all,
+
+The plan is attached; comments to jane@example.org or on https://example.org/plan?v=2.
+
+<script>alert("never run")</script> <a href="#" onclick="steal()">a link</a>
+
+> From the last call: nothing decided."""
+
+
+def _add_archive_samples(s: Samples, news, talk, steering, markdown) -> None:
+    """Threads and e-mail posts with attachments for the archive's pages: a public answer
+    by e-mail with a PDF, a "PDF" that is HTML and script in its text; a members' thread;
+    a discussion list where members' replies wait for a moderator."""
+    now = utcnow()
+    answer = email_post(news, "Re: Coalition news: June", EMAIL_BODY, at=now,
+                        parent=markdown,
+                        attachments=[("plan.pdf", "application/pdf", PDF),
+                                     ("not-a-pdf.pdf", "application/pdf",
+                                      b"<html><script>alert(1)</script></html>")])
+    question = db.session.scalars(select(Post).where(Post.list_id == talk.id)).first()
+    talk_answer = email_post(talk, "Re: Shall we answer the consultation?",
+                             "Yes: draft attached.", at=now, parent=question,
+                             sender=("Ama Mensah", "ama@example.org"),
+                             attachments=[("draft.pdf", "application/pdf", PDF)])
+    web_post(talk, "Re: Shall we answer the consultation?", "Agreed.", at=now,
+             parent=talk_answer)
+    forum = make_list("forum", display_name="Open forum", kind="discussion")
+    subscribe(forum, "reader@example.org", "Rita Reader")
+    forum_post = web_post(forum, "Welcome to the forum", "Introduce yourself.", at=now)
+    s.lists_month = now.strftime("%Y-%m")
+    s.lists_email_post_id = answer.id
+    s.lists_thread_id = markdown.id
+    s.lists_talk_post_id = talk_answer.id
+    s.lists_talk_thread_id = question.id
+    s.lists_forum_post_id = forum_post.id
+    s.lists_steering_thread_id = db.session.scalar(
+        select(Post.id).where(Post.list_id == steering.id))
+
+
+def _archive_cases(s: Samples) -> list[Case]:
+    month = s.lists_month
+    return [
+        Case("archive month by thread", ANONYMOUS, f"/lists/news/archive/{month}/"),
+        Case("archive month by date", MEMBER, f"/lists/members-talk/archive/{month}/?view=date"),
+        Case("archive month without messages", ANONYMOUS, "/lists/news/archive/2001-01/"),
+        Case("archive thread", ANONYMOUS, f"/lists/news/archive/thread/{s.lists_thread_id}/"),
+        Case("members' archive thread", MEMBER,
+             f"/lists/members-talk/archive/thread/{s.lists_talk_thread_id}/"),
+        Case("archived message by e-mail, visitor", ANONYMOUS,
+             f"/lists/news/archive/{s.lists_email_post_id}/"),
+        Case("archived message by e-mail, member", MEMBER,
+             f"/lists/members-talk/archive/{s.lists_talk_post_id}/"),
+        Case("archive search", ANONYMOUS, "/lists/news/archive/search?q=plan"),
+        Case("archive search, nothing found", MEMBER,
+             "/lists/members-talk/archive/search?q=nowhere"),
+        Case("archive search, empty", ANONYMOUS, "/lists/news/archive/search"),
+        Case("reply from the archive", MEMBER,
+             f"/lists/members-talk/archive/{s.lists_talk_post_id}/reply"),
+        Case("reply from the archive with errors", MEMBER,
+             f"/lists/members-talk/archive/{s.lists_talk_post_id}/reply", "POST",
+             {"subject": "", "body": ""}, 400),
+        Case("reply held for a moderator", MEMBER,
+             f"/lists/forum/archive/{s.lists_forum_post_id}/reply", "POST",
+             {"subject": "Re: Welcome to the forum", "body": "Hello from Mateo."}),
+    ]
 
 
 def cases(s: Samples) -> list[Case]:
@@ -142,12 +213,18 @@ def cases(s: Samples) -> list[Case]:
         Case("empty archive", ANONYMOUS, "/lists/circle/archive/"),
         Case("archive not open to members", MEMBER, "/lists/steering/archive/", status=404),
         Case("archived message (Markdown)", ANONYMOUS,
-             f"/lists/news/archive/{s.lists_markdown_post_id}"),
+             f"/lists/news/archive/{s.lists_markdown_post_id}/"),
         Case("archived message (plain text)", MEMBER,
-             f"/lists/news/archive/{s.lists_text_post_id}"),
+             f"/lists/news/archive/{s.lists_text_post_id}/"),
         Case("archived message, focal contact", FOCAL,
-             f"/lists/steering/archive/{s.lists_steering_post_id}"),
+             f"/lists/steering/archive/{s.lists_steering_post_id}/"),
+        *_archive_cases(s),
     ]
+
+
+# Files, not pages: tested in test_archive_views (headers, types, mbox parsed back).
+NOT_PAGES = ("lists.archive_attachment", "lists.archive_mbox")
+_MONTH = "<int(fixed_digits=4):year>-<int(fixed_digits=2):month>"
 
 
 MATRIX = {
@@ -165,7 +242,23 @@ MATRIX = {
     "/lists/<name>/leave": ("/lists/news/leave", NOBODY, SIGNED_IN),
     "/lists/<name>/delivery": ("/lists/news/delivery", NOBODY, SIGNED_IN),
     "/lists/<name>/archive/": ("/lists/members-talk/archive/", SIGNED_IN, NOBODY),
-    "/lists/<name>/archive/<int:post_id>": (
-        "/lists/steering/archive/{lists_steering_post_id}", (NOT_FOUND, NOT_FOUND, OK),
+    "/lists/<name>/archive/<int:post_id>/": (
+        "/lists/steering/archive/{lists_steering_post_id}/", (NOT_FOUND, NOT_FOUND, OK),
         NOBODY),
+    f"/lists/<name>/archive/{_MONTH}/": ("/lists/members-talk/archive/{lists_month}/",
+                                         SIGNED_IN, NOBODY),
+    f"/lists/<name>/archive/{_MONTH}.mbox": ("/lists/steering/archive/{lists_month}.mbox",
+                                             (NOT_FOUND, NOT_FOUND, OK), NOBODY),
+    "/lists/<name>/archive/thread/<int:thread_id>/": (
+        "/lists/steering/archive/thread/{lists_steering_thread_id}/",
+        (NOT_FOUND, NOT_FOUND, OK), NOBODY),
+    "/lists/<name>/archive/search": ("/lists/members-talk/archive/search?q=consultation",
+                                     SIGNED_IN, NOBODY),
+    "/lists/<name>/archive/<int:post_id>/files/<int:position>/<path:filename>": (
+        "/lists/members-talk/archive/{lists_talk_post_id}/files/1/draft.pdf", SIGNED_IN,
+        NOBODY),
+    # Replies: signed-in members and focal contacts of a discussion list; an empty POST
+    # is the form again with its errors.
+    "/lists/<name>/archive/<int:post_id>/reply": (
+        "/lists/members-talk/archive/{lists_talk_post_id}/reply", SIGNED_IN, SIGNED_IN),
 }

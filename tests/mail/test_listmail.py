@@ -81,7 +81,7 @@ def test_each_copy_carries_every_list_header_with_its_own_unsubscribe_link(app, 
         assert message["List-Post"] == "NO"  # an announce list
         assert message["List-Archive"] == "<https://coalition.test/lists/news/archive/>"
         assert message["Archived-At"] == \
-            f"<https://coalition.test/lists/news/archive/{post.id}>"
+            f"<https://coalition.test/lists/news/archive/{post.id}/>"
         assert message["List-Owner"] == f"<mailto:news-owner@{DOMAIN}>"
         link = f"https://coalition.test/lists/unsubscribe/{subscription.token}"
         assert message["List-Unsubscribe"] == \
