@@ -20,14 +20,17 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-# The web server and, beside it, the mail worker that delivers the lists' outbox; Ctrl-C
-# stops both (the worker finishes the message in hand first).
+# The web server and, beside it, the mail worker that delivers the lists' outbox and the
+# LMTP server that takes the lists' incoming mail from the mail server (on
+# COALITION_LMTP_HOST:PORT, 127.0.0.1:8024; see docs/mail-server.md); Ctrl-C stops all
+# three (the worker finishes the message in hand first).
 run: $(VENV)/.installed
 	$(BIN)/coalition db upgrade
 	$(BIN)/coalition demo load --if-empty
-	@echo "Serving on http://$(HOST):$(PORT)/ with the mail worker beside it (Ctrl-C stops both)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with the mail worker and the LMTP server beside it (Ctrl-C stops all)"
 	$(BIN)/coalition mail deliver & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
+	$(BIN)/coalition mail lmtp & lmtp=$$!; \
+	trap 'kill $$worker $$lmtp 2>/dev/null; wait $$worker $$lmtp' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --access-logfile - 'coalition.wsgi:app'
 
 # The third-party checkers the quality gates run (Nu HTML Checker, axe-core); scripts are

@@ -83,6 +83,7 @@ def _register_blueprints(app: Flask) -> None:
     from coalition.audit.views import bp as audit_bp
     from coalition.auth.views import bp as auth_bp
     from coalition.mail.manage_views import bp as list_manage_bp
+    from coalition.mail.moderation_views import bp as moderation_bp
     from coalition.mail.post_views import bp as list_posts_bp
     from coalition.mail.views import bp as lists_bp
     from coalition.main.views import bp as main_bp
@@ -98,7 +99,8 @@ def _register_blueprints(app: Flask) -> None:
     for blueprint in (main_bp, auth_bp, audit_bp, members_bp, join_bp, member_import_bp,
                       balance_bp, actions_bp, action_manage_bp, action_export_bp,
                       reports_bp, report_manage_bp, report_feeds_bp, api_bp, reports_api_bp,
-                      actions_api_bp, api_tokens_bp, list_manage_bp, list_posts_bp, lists_bp):
+                      actions_api_bp, api_tokens_bp, list_manage_bp, list_posts_bp, moderation_bp,
+                      lists_bp):
         app.register_blueprint(blueprint)
 
 

@@ -55,6 +55,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("BOUNCE_THRESHOLD", 5, int,
             "bounce score at which a subscription is disabled (one bounce a day counts)"),
     Setting("SUBSCRIBE_CONFIRM_DAYS", 7, int, "how long a subscription confirmation link works"),
+    Setting("LMTP_HOST", "127.0.0.1", str,
+            "address `coalition mail lmtp` listens on for the mail server's list mail"),
+    Setting("LMTP_PORT", 8024, int, "port of `coalition mail lmtp` (Mailman's is 8024 too)"),
+    Setting("LMTP_MAX_BYTES", 25 * 1024 * 1024, int,
+            "largest message the LMTP server accepts, in bytes (larger: 552 at DATA)"),
+    Setting("DNS_NAMESERVER", "", str,
+            "`host:port` of the resolver asked for senders' DMARC policies (empty: the "
+            "system's)"),
     Setting("FY_START_MONTH", 1, int, "first month of the fiscal year (1 = January)"),
     Setting("UPLOAD_MAX_MB", 20, int, "largest accepted request body, in megabytes"),
     Setting("REPORTS_DIR", None, str,
@@ -79,7 +87,7 @@ POSITIVE_SETTINGS = ("SMTP_TIMEOUT", "UPLOAD_MAX_MB", "BALANCE_MIN_CELL", "LOGIN
                      "LOGIN_MAX_FAILURES_PER_IP", "LOGIN_WINDOW_MINUTES", "INVITATION_DAYS",
                      "RESET_MINUTES", "MAIL_CONNECTIONS", "MAIL_RETRY_SECONDS",
                      "MAIL_RETRY_HOURS", "MAIL_LEASE_SECONDS", "BOUNCE_THRESHOLD",
-                     "SUBSCRIBE_CONFIRM_DAYS")
+                     "SUBSCRIBE_CONFIRM_DAYS", "LMTP_PORT", "LMTP_MAX_BYTES")
 
 
 class ConfigError(Exception):

@@ -18,9 +18,11 @@ from coalition.extensions import db
 from coalition.mail import membership
 from coalition.mail.models import (
     ArchiveVisibility,
+    AttachmentPolicy,
     ListKind,
     ListModerator,
     MailingList,
+    NonMemberAction,
     PostingPolicy,
     ReplyTo,
     Subscription,
@@ -36,7 +38,12 @@ RESERVED_SUFFIXES = ("-request", "-bounces", "-owner", "-confirm", "-join", "-le
 RESERVED_NAMES = ("new", "mine", "confirm", "unsubscribe", "manage")
 LIST_FIELDS = ("name", "display_name", "description", "kind", "subscription_policy",
                "posting_policy", "subscribe_members", "reply_to", "reply_to_address",
-               "archive_visibility", "subject_prefix", "footer")
+               "archive_visibility", "subject_prefix", "footer", "nonmember_action",
+               "max_message_kb", "attachment_policy", "hold_days")
+# Limits of the moderation settings: a message up to 25 MB (what most providers take), held
+# from a day (a busy list) to three months.
+MAX_MESSAGE_KB = (1, 25_600)
+HOLD_DAYS = (1, 90)
 
 
 # --- permissions ----------------------------------------------------------------------
@@ -121,6 +128,10 @@ class ListInput:
     archive_visibility: str = ArchiveVisibility.PUBLIC.value
     subject_prefix: str = ""
     footer: str = ""
+    nonmember_action: str = NonMemberAction.HOLD.value
+    max_message_kb: int = 1024
+    attachment_policy: str = AttachmentPolicy.KEEP.value
+    hold_days: int = 14
 
 
 def _one_line(value: str | None, field: str, max_length: int, required: bool) -> str:
@@ -142,6 +153,15 @@ def _text(value: str | None, field: str, max_length: int) -> str:
 def _choice(value: str, vocabulary, field: str) -> str:
     if value not in {item.value for item in vocabulary}:
         raise ValidationError(field, "Choose one of the options.")
+    return value
+
+
+def _whole_number(value, field: str, limits: tuple[int, int], unit: str) -> int:
+    low, high = limits
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError(field, f"Enter a whole number of {unit}.")
+    if not low <= value <= high:
+        raise ValidationError(field, f"Enter between {low:,} and {high:,} {unit}.")
     return value
 
 
@@ -183,6 +203,13 @@ def _apply(mailing_list: MailingList, data: ListInput) -> None:
                                               "archive_visibility")
     mailing_list.subject_prefix = _one_line(data.subject_prefix, "subject_prefix", 60, False)
     mailing_list.footer = _text(data.footer, "footer", 2000)
+    mailing_list.nonmember_action = _choice(data.nonmember_action, NonMemberAction,
+                                            "nonmember_action")
+    mailing_list.max_message_kb = _whole_number(data.max_message_kb, "max_message_kb",
+                                                MAX_MESSAGE_KB, "KB")
+    mailing_list.attachment_policy = _choice(data.attachment_policy, AttachmentPolicy,
+                                             "attachment_policy")
+    mailing_list.hold_days = _whole_number(data.hold_days, "hold_days", HOLD_DAYS, "days")
 
 
 def list_input(mailing_list: MailingList) -> ListInput:

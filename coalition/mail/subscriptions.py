@@ -28,6 +28,7 @@ from coalition.mail.services import (
     _one_line,
     _require_manager,
     can_manage,
+    can_moderate,
     member_of,
     own_subscription,
 )
@@ -68,9 +69,11 @@ class SubscribeRequest:
 
 
 def request_subscription(mailing_list: MailingList, email: str, name: str = "",
-                         now: datetime | None = None) -> SubscribeRequest:
-    """Someone asks on the public form: a confirmation link goes to the address, and
-    nothing else until it is confirmed. Asking again within the hour sends nothing."""
+                         now: datetime | None = None,
+                         source: str = SubscriptionSource.WEB.value) -> SubscribeRequest:
+    """Someone asks on the public form (or by a `subscribe` e-mail command, source
+    "email"): a confirmation link goes to the address, and nothing else until it is
+    confirmed. Asking again within the hour sends nothing."""
     now = now or utcnow()
     _require_open(mailing_list)
     if not mailing_list.public_subscribe:
@@ -80,7 +83,7 @@ def request_subscription(mailing_list: MailingList, email: str, name: str = "",
     subscription = _find(mailing_list, email)
     if subscription is None:
         subscription = Subscription(mailing_list=mailing_list, email=email, name=name,
-                                    source=SubscriptionSource.WEB.value,
+                                    source=source,
                                     status=SubscriptionStatus.PENDING.value)
         db.session.add(subscription)
         db.session.flush()
@@ -89,7 +92,7 @@ def request_subscription(mailing_list: MailingList, email: str, name: str = "",
     if subscription.status != SubscriptionStatus.PENDING:
         before = audit.snapshot(subscription, SUBSCRIPTION_AUDITED)
         subscription.status = SubscriptionStatus.PENDING.value
-        subscription.source = SubscriptionSource.WEB.value
+        subscription.source = source
         subscription.confirmed_at = None
         _change(None, subscription, "request", before)
     elif subscription.confirmation_sent_at is not None and \
@@ -248,6 +251,19 @@ def set_delivery(actor: Actor, subscription: Subscription, enabled: bool) -> Non
     before = audit.snapshot(subscription, SUBSCRIPTION_AUDITED)
     subscription.delivery_enabled = enabled
     _change(actor, subscription, "delivery", before)
+
+
+def set_moderated(actor: Actor, subscription: Subscription, on: bool) -> None:
+    """Put a subscriber on moderation (their posts are held for a moderator) or take them
+    off it. The list's moderators may, as well as the focal contacts."""
+    if not can_moderate(actor, subscription.mailing_list):
+        raise PermissionDenied("Only the list's moderators and the focal contacts can put a "
+                               "subscriber on moderation.")
+    if subscription.moderated == on:
+        return
+    subscription.moderated = on
+    audit.record(actor, "moderate" if on else "unmoderate", subscription,
+                 {"moderated": [not on, on]})
 
 
 def reenable(actor: Actor, subscription: Subscription, now: datetime | None = None) -> None:
