@@ -113,3 +113,66 @@ def test_a_non_members_email_is_held_and_on_approval_reaches_everyone(
     assert received_by(relay, "May I join your meeting?") == {e for e, _ in SUBSCRIBERS}
     page = anonymous.get(permalink(app, held))
     assert page.status_code == 200 and "I work on the same topic." in page.get_data(as_text=True)
+
+
+HEAD = ("From: Ann <ann@example.net>\r\nTo: news@" + DOMAIN + "\r\n"
+        "Message-ID: <hostile@example.net>\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\n"
+        "MIME-Version: 1.0\r\n")
+HOSTILE = {
+    # A multipart whose boundary never comes: the whole body is one broken part.
+    "malformed MIME": (HEAD + "Subject: Broken structure\r\n"
+                       "Content-Type: multipart/mixed; boundary=\"nowhere\"\r\n\r\n"
+                       "Text before any boundary.\r\n--elsewhere\r\nstray\r\n").encode(),
+    "huge header": (HEAD + "Subject: Long header\r\nX-Long: " + "a" * 60_000 + "\r\n"
+                    "Content-Type: text/plain\r\n\r\nAfter a long header.\r\n").encode(),
+    "non-UTF-8 charset": (HEAD + "Subject: =?iso-8859-1?q?R=E9union?=\r\n"
+                          "Content-Type: text/plain; charset=iso-8859-1\r\n"
+                          "Content-Transfer-Encoding: 8bit\r\n\r\n").encode()
+    + "Réunion à Genève.\r\n".encode("latin-1"),
+    "a PDF that is not one": (HEAD + "Subject: The report\r\n"
+                              "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"
+                              "--b\r\nContent-Type: text/plain\r\n\r\nThe report.\r\n"
+                              "--b\r\nContent-Type: application/pdf\r\n"
+                              "Content-Disposition: attachment; filename=\"report.pdf\"\r\n"
+                              "\r\n<html><script>alert(1)</script></html>\r\n--b--\r\n"
+                              ).encode(),
+    "HTML with a script": (HEAD + "Subject: Rich text\r\n"
+                           "Content-Type: text/html; charset=utf-8\r\n\r\n"
+                           "<p onclick=\"steal()\">Hello <b>all</b></p>"
+                           "<script>document.title='owned'</script>\r\n").encode(),
+}
+
+
+@pytest.mark.parametrize("kind", HOSTILE)
+def test_hostile_messages_are_stored_posted_delivered_and_archived_safely(
+        app, lmtp, relay, news, anonymous, kind):
+    raw = HOSTILE[kind]
+    replies = lmtp.send(raw, [LIST])
+
+    assert replies[LIST][0] == 250
+    [row] = stored()
+    assert row.status == "handled" and row.outcome.startswith("posted to 3 subscriber(s)")
+    assert row.raw.replace(b"\r\n", b"\n").rstrip() == raw.replace(b"\r\n", b"\n").rstrip()
+    post = post_from(row.id)
+
+    tally = run_worker(app)
+    assert (tally.sent, tally.failed) == (3, 0)
+    assert received_by(relay, post.subject) == {e for e, _ in SUBSCRIBERS}
+
+    page = anonymous.get(permalink(app, post))
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "<script>alert" not in text and "<script>document" not in text
+    assert 'onclick="steal' not in text
+    for attachment in post.attachments:
+        download = anonymous.get(permalink(app, post) + f"files/{attachment.position}/"
+                                 f"{attachment.filename}")
+        assert download.status_code == 200
+        assert download.headers["Content-Type"] == "application/octet-stream"
+        assert download.headers["Content-Disposition"].startswith("attachment")
+    if kind == "non-UTF-8 charset":
+        assert "Réunion à Genève." in text and post.subject == "Réunion"
+    if kind == "HTML with a script":
+        assert "Hello all" in post.body and "owned" not in post.body
+    if kind == "a PDF that is not one":
+        assert [a.filename for a in post.attachments] == ["report.pdf"]
