@@ -126,7 +126,7 @@ def inbound_command(context: click.Context, failed: bool, limit: int) -> None:
 
 
 @inbound_command.command("retry", help="Handle stored messages again: one by its ID, or "
-                         "every failed one with --all-failed.")
+                         "every failed one (and any left unhandled) with --all-failed.")
 @click.argument("message_id", type=int, required=False)
 @click.option("--all-failed", is_flag=True, help="Every message whose handling failed.")
 @with_appcontext
@@ -137,8 +137,8 @@ def inbound_retry_command(message_id: int | None, all_failed: bool) -> None:
     if (message_id is None) == (not all_failed):
         raise click.UsageError("Give one message ID, or --all-failed.")
     if all_failed:
-        ids = list(db.session.scalars(select(InboundMessage.id).where(
-            InboundMessage.status == InboundStatus.FAILED).order_by(InboundMessage.id)))
+        ids = sorted([*db.session.scalars(select(InboundMessage.id).where(
+            InboundMessage.status == InboundStatus.FAILED)), *inbound.left_over()])
     else:
         found = db.session.get(InboundMessage, message_id)
         if found is None:

@@ -13,7 +13,7 @@ import email.policy
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage, Message
 from email.parser import BytesHeaderParser
 from email.policy import SMTP as SMTP_POLICY
@@ -228,6 +228,29 @@ def process(inbound_id: int, now: datetime | None = None) -> InboundMessage | No
         inbound.handled_at = None
         db.session.commit()
     return inbound
+
+
+# A message still "received" this long after it came was stored by a server that stopped
+# (or lost its database) before handling it: nobody is handling it any more.
+LEFT_OVER_AFTER = timedelta(minutes=5)
+
+
+def left_over(now: datetime | None = None) -> list[int]:
+    """Messages stored but never handled (the server stopped in between), oldest first."""
+    cutoff = (now or utcnow()) - LEFT_OVER_AFTER
+    return list(db.session.scalars(select(InboundMessage.id).where(
+        InboundMessage.status == InboundStatus.RECEIVED.value,
+        InboundMessage.received_at < cutoff).order_by(InboundMessage.id)))
+
+
+def recover(now: datetime | None = None) -> int:
+    """Handle the messages a stopped server left unhandled; the LMTP server does this when
+    it starts. Returns how many."""
+    ids = left_over(now)
+    db.session.commit()
+    for stored_id in ids:
+        process(stored_id, now)
+    return len(ids)
 
 
 # --- mail to <list>-owner ---------------------------------------------------------------

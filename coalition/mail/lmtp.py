@@ -88,10 +88,13 @@ class InboundHandler:
             try:
                 result = inbound.process(stored_id)
                 status = result.status if result is not None else "received"
+                outcome = result.outcome if result is not None else ""
             except Exception:  # the database went away after storing: retried later
                 log.exception("inbound message %s stored but not handled", stored_id)
                 db.session.rollback()
-                status = "received"
+                status, outcome = "received", "not handled yet"
+            log.info("message #%s from <%s> to <%s>: %s", stored_id, mail_from, recipient,
+                     outcome or status)
             return STORED.format(recipient, status, stored_id)
 
 
@@ -109,6 +112,14 @@ class LMTPController(Controller):
 
 def serve(app: Flask, host: str, port: int, stop: threading.Event) -> None:
     """Run the LMTP server until `stop` is set."""
+    # aiosmtpd logs every connection and command at INFO ("mail.log"); the operator wants
+    # one line per message (above) and aiosmtpd's warnings.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    with app.app_context():
+        recovered = inbound.recover()
+    if recovered:
+        log.warning("handled %s message(s) stored but left unhandled by an earlier run",
+                    recovered)
     controller = LMTPController(app, host, port)
     controller.start()
     try:

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import signal
 import smtplib
+import threading
 import time
+from datetime import timedelta
 
 import pytest
 
+from coalition.db import utcnow
 from coalition.extensions import db
 from coalition.mail import commands, inbound
 from coalition.mail.inbound import parse_address
+from coalition.mail.lmtp import serve
 from coalition.mail.models import InboundKind, InboundMessage
 from tests.mail.conftest import free_port
 from tests.mail.fixtures_delivery import add_subscribers, coalition_process, make_list
@@ -272,3 +276,25 @@ def test_the_inbound_listing_says_when_there_is_nothing(runner, app):
         "No failed messages.\n"
     missing = runner.invoke(args=["mail", "inbound", "retry", "999"])
     assert missing.exit_code != 0 and "No message 999" in missing.output
+
+
+def test_a_message_stored_but_left_unhandled_is_handled_when_the_server_starts(app, outbox):
+    """The server stopped between storing a message and handling it: the next start
+    handles it (a message that arrived a moment ago may be in another server's hands)."""
+    news = make_list(name="news")
+    raw = message(subject="help").encode()
+    address = f"news-request@{DOMAIN}"
+    old = inbound.receive(raw, "ann@example.net", address, news, InboundKind.REQUEST,
+                          now=utcnow() - timedelta(minutes=10))
+    new = inbound.receive(raw, "ann@example.net", address, news, InboundKind.REQUEST)
+    db.session.commit()
+
+    stop = threading.Event()
+    stop.set()  # start, recover, stop at once
+    serve(app, "127.0.0.1", free_port(), stop)
+
+    db.session.expire_all()
+    assert db.session.get(InboundMessage, old.id).status == "handled"
+    assert db.session.get(InboundMessage, new.id).status == "received"
+    [reply] = outbox()
+    assert reply["To"] == "Ann Example <ann@example.net>"
