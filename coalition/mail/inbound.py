@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from coalition.db import utcnow
 from coalition.extensions import db
 from coalition.mail import notifications, outgoing
+from coalition.mail.incoming import MAX_HEADER_CHARS
 from coalition.mail.messages import _one_line, address, notification
 from coalition.mail.models import InboundKind, InboundMessage, InboundStatus, MailingList
 
@@ -83,9 +84,15 @@ def list_for(recipient: str) -> tuple[MailingList, Address] | None:
 
 # --- reading a message that may be malformed in any way ---------------------------------
 
-def parse(raw: bytes) -> EmailMessage:
+def parse(raw: bytes) -> Message:
     """The message as the `email` package reads it: it never raises, whatever the bytes
-    (defects are recorded on the message instead)."""
+    (defects are recorded on the message instead). A message with a huge header is read
+    by the lenient parser only: the modern one takes time that grows with the square of a
+    header's length (20 s for 1.5 MB), which would let one message hold a server thread
+    for hours. Read so, it has no typed headers: the sender then comes from the envelope."""
+    lenient = email.message_from_bytes(raw, policy=email.policy.compat32)
+    if any(len(str(value)) > MAX_HEADER_CHARS for value in lenient.values()):
+        return lenient
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
@@ -295,10 +302,14 @@ def forward_to_owners(inbound: InboundMessage, mailing_list: MailingList,
 
 def _attach_original(notice: EmailMessage, raw: bytes) -> None:
     """The message as it came, as message/rfc822; bytes no parser can write back out (a
-    broken encoding) go as a plain .eml file instead, still whole."""
+    broken encoding), or a message only the lenient parser reads (a huge header, which
+    writing out again would take as long as reading), go as a plain .eml file instead,
+    still whole."""
     original = parse(raw)
     attempt = EmailMessage()
     try:
+        if not isinstance(original, EmailMessage):
+            raise ValueError("read leniently")
         attempt.add_attachment(original)
         attempt.as_bytes(policy=SMTP_POLICY)
     except Exception:
