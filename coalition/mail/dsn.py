@@ -4,9 +4,11 @@ as the relay's 5xx replies are (bounces.register_bounce).
 
 As Mailman does: an Action "failed" counts, hard when its Status is 5.x.x (soft for a
 4.x.x); "delayed" is only a warning and changes nothing. The subscription is found exactly
-by the VERP token of the return path (`<list>-bounces+<token>@`, which the outbox sets);
-without one, by the report's Final-Recipient / Original-Recipient on that list. A message to
--bounces that is not a bounce at all (an auto-reply, spam) is kept and changes nothing.
+by the VERP token of the return path (`<list>-bounces+<token>@`, which every copy the
+outbox sends carries). A report without a token is kept and counts for nobody: it did not
+come back from one of our copies, and anyone can write a report naming a subscriber's
+address to `<list>-bounces@`, so counting it would let a stranger disable them. A message
+to -bounces that is not a bounce at all (an auto-reply, spam) is kept and changes nothing.
 """
 
 from __future__ import annotations
@@ -124,13 +126,6 @@ def _by_token(mailing_list: MailingList, token: str) -> Subscription | None:
         Subscription.list_id == mailing_list.id, Subscription.token == token))
 
 
-def _by_address(mailing_list: MailingList, email: str) -> Subscription | None:
-    if not email:
-        return None
-    return db.session.scalar(select(Subscription).where(
-        Subscription.list_id == mailing_list.id, Subscription.email == email))
-
-
 def _register(inbound: InboundMessage, subscription: Subscription, report: Report,
               now: datetime) -> str:
     if subscription.status != SubscriptionStatus.ACTIVE:
@@ -168,13 +163,6 @@ def handle(inbound: InboundMessage, mailing_list: MailingList, message: Message,
         if subscription is None:
             return "the return path's token names no subscription of this list: nothing counted"
         return _register(inbound, subscription, failed[0], now)
-    results, seen = [], set()
-    for report in failed:
-        subscription = _by_address(mailing_list, report.recipient) or \
-            _by_address(mailing_list, report.original_recipient)
-        if subscription is None:
-            results.append(f"{report.recipient or 'no recipient named'}: not subscribed")
-        elif subscription.id not in seen:
-            seen.add(subscription.id)
-            results.append(_register(inbound, subscription, report, now))
-    return "; ".join(results)
+    named = sorted({report.recipient or report.original_recipient for report in failed} - {""})
+    return ("no VERP token in the return path, so not from one of our copies: nothing "
+            f"counted (it reports {', '.join(named) or 'no recipient'})")[:2000]
