@@ -51,3 +51,22 @@ def test_a_post_of_another_list_is_never_a_parent(app):
     first = queue_post(one)
     stranger = _reply(first, other)
     assert stranger.parent_id is None and stranger.thread_id == stranger.id
+
+
+def test_replies_sent_before_their_held_parent_join_its_thread_on_approval(app):
+    """A reply can go out while the message it answers waits for a moderator: once that
+    message is approved, the reply (and what answers it) moves into its thread."""
+    mailing_list = make_list(kind="discussion")
+    add_subscribers(mailing_list, 1)
+    held = posting.compose(SYSTEM, mailing_list, posting.PostInput(subject="Q", body="?"))
+    db.session.flush()
+    early = _reply(held, mailing_list)
+    later = _reply(early, mailing_list, references=f"{held.message_id} {early.message_id}")
+    assert early.thread_id == early.id and later.thread_id == early.id
+
+    posting.queue_copies(held, held.created_at)
+    db.session.commit()
+    db.session.expire_all()
+
+    assert (early.parent_id, early.thread_id) == (held.id, held.id)
+    assert (later.parent_id, later.thread_id) == (early.id, held.id)
