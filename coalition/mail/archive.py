@@ -392,11 +392,17 @@ def _message_from_archive(post: Post, mailing_list: MailingList, reveal: bool
     message["To"] = address
     message["Subject"] = shown(post.subject, reveal)
     message["Date"] = format_datetime(post.queued_at or post.created_at)
-    message["Message-ID"] = post.message_id
-    if post.in_reply_to:
+    # Only ids the email package writes whole: a post stored before received ids were
+    # checked may carry one it cannot write (non-ASCII), which would fail the whole mbox.
+    if threads.is_safe(post.message_id):
+        message["Message-ID"] = post.message_id
+    else:
+        message["Message-ID"] = f"<archive-{post.id}@{current_app.config['MAIL_DOMAIN']}>"
+    if threads.is_safe(post.in_reply_to):
         message["In-Reply-To"] = post.in_reply_to
-    if post.references:
-        message["References"] = post.references
+    references = " ".join(threads.message_ids(post.references))
+    if references:
+        message["References"] = references
     message["Archived-At"] = "<{}>".format(external_url(
         "lists.archived_post", name=mailing_list.name, post_id=post.id))
     body = shown(post.body, reveal)
@@ -478,8 +484,9 @@ class Reply:
 def reply(actor: Actor, parent: Post, subject: str, body: str,
           now: datetime | None = None) -> Reply:
     """A reply from the web to an archived post: it goes to the list at once when the
-    person may post there, else it waits for a moderator. Raises ValidationError for a
-    bad subject or body, PermissionDenied if the person may not reply."""
+    person's standing on the list lets it (posting.web_decision), else it waits for a
+    moderator. Raises ValidationError for a bad subject or body or a sender a moderator
+    blocked (nothing kept), PermissionDenied if the person may not reply."""
     mailing_list = parent.mailing_list
     if not isinstance(actor, User) or not can_reply(actor, mailing_list):
         raise PermissionDenied("You cannot reply to this list from the archive.")
@@ -487,6 +494,9 @@ def reply(actor: Actor, parent: Post, subject: str, body: str,
         raise PermissionDenied("This message is not in the archive.")
     subject, body, body_format = posting._check(posting.PostInput(
         subject=subject, body=body, body_format=PostFormat.TEXT.value))
+    # The same standing as by e-mail: a blocked sender is refused, a moderated one held.
+    action, reason = posting.web_decision(actor, mailing_list)
+    posting.refuse_blocked(action)
     now = now or utcnow()
     post = Post(mailing_list=mailing_list, author_id=actor.id, sender_name=actor.name,
                 sender_email=actor.email, subject=subject, body=body, body_format=body_format,
@@ -498,11 +508,10 @@ def reply(actor: Actor, parent: Post, subject: str, body: str,
     audit.record(actor, "create", post,
                  audit.diff({}, audit.snapshot(post, posting.POST_AUDITED)),
                  summary=f"reply to post {parent.id} from the archive")
-    if services.can_post(actor, mailing_list):
+    if action == "accept":
         count = posting.queue_copies(post, now)
         audit.record(actor, "send", post, {"status": ["draft", "queued"]},
                      summary=f"queued for {count} recipient(s)")
         return Reply(post, True)
-    moderation.hold(post, "A reply from the archive by someone who may not post to the "
-                          "list directly.", now)
+    moderation.hold(post, reason, now)
     return Reply(post, False)

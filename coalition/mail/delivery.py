@@ -187,6 +187,10 @@ def backoff(attempts: int, retry_seconds: int) -> timedelta:
     return wait * random.uniform(1.0, 1.1)  # noqa: S311 - jitter, not a secret
 
 
+class Unbuildable(Exception):
+    """A post whose copies cannot be built (the reason is the message)."""
+
+
 @dataclass
 class Outcome:
     delivery: Delivery
@@ -251,7 +255,8 @@ class Worker:
         self.tally = Tally()
         self.transport_factory = transport_factory or (
             lambda: transport_from_config(app.config))
-        self._messages: dict[tuple[int, bool], PostMessage] = {}
+        # Built posts, or what stopped one being built.
+        self._messages: dict[tuple[int, bool], PostMessage | str] = {}
         self._messages_lock = threading.Lock()
         self.started_at = utcnow()
         self.errors: list[BaseException] = []
@@ -371,14 +376,23 @@ class Worker:
 
     def _send(self, transport: Transport, outcome: Outcome) -> None:
         delivery = outcome.delivery
-        message = self._message(delivery.post_id, delivery.is_test)
         recipient = Recipient(delivery.email, delivery.name, outcome.token)
+        # A post or a copy that cannot be built fails only its own copies, for good (the
+        # message, not the recipient, is at fault: no bounce is counted); the worker goes
+        # on with every other post.
         try:
+            message = self._message(delivery.post_id, delivery.is_test)
             data = message.render(recipient)
-        except Exception as error:  # one copy that cannot be built must not stop the rest
-            log.exception("could not build the copy for delivery %s", delivery.id)
+        except Unbuildable as error:  # logged once, when the post was built
             outcome.error = TransportError(f"could not build the message: {error}",
-                                           temporary=False)
+                                           temporary=False, about="message")
+            return
+        except Exception as error:
+            log.exception("could not build the copy for delivery %s (post %s)",
+                          delivery.id, delivery.post_id)
+            outcome.error = TransportError(
+                f"could not build the message: {type(error).__name__}: {error}",
+                temporary=False, about="message")
             return
         self.rate.wait()
         try:
@@ -388,13 +402,23 @@ class Worker:
             outcome.error = error
 
     def _message(self, post_id: int, test: bool) -> PostMessage:
+        """The built post, shared by the threads; raises (every time, without building
+        it again) for a post that cannot be built."""
         key = (post_id, test)
         with self._messages_lock:
             message = self._messages.get(key)
             if message is None:
-                message = PostMessage(db.session.get(Post, post_id), test=test)
+                try:
+                    message = PostMessage(db.session.get(Post, post_id), test=test)
+                except Exception as error:
+                    db.session.rollback()
+                    log.exception("post %s cannot be built: its copies fail", post_id)
+                    message = f"{type(error).__name__}: {error}"
+                else:
+                    db.session.commit()  # end the read, as above; the message holds its text
                 self._messages[key] = message
-                db.session.commit()  # end the read, as above; the message holds its text
+            if isinstance(message, str):
+                raise Unbuildable(message)
             return message
 
     def _release(self, ids: list[int]) -> None:

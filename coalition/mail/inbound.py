@@ -91,7 +91,10 @@ def parse(raw: bytes) -> Message:
     header's length (20 s for 1.5 MB), which would let one message hold a server thread
     for hours. Read so, it has no typed headers: the sender then comes from the envelope."""
     lenient = email.message_from_bytes(raw, policy=email.policy.compat32)
-    if any(len(str(value)) > MAX_HEADER_CHARS for value in lenient.values()):
+    # Every part's headers, as incoming.parse checks them: a nested part's huge header
+    # costs the modern parser (and get_body, get_content) as much as a top-level one.
+    if any(len(str(value)) > MAX_HEADER_CHARS
+           for part in lenient.walk() for value in part.values()):
         return lenient
     return email.message_from_bytes(raw, policy=email.policy.default)
 
@@ -108,11 +111,18 @@ def clean(text: str) -> str:
         return data.decode("cp1252", errors="replace")
 
 
+def _clean_line(value: str) -> str:
+    """A header value as one line of text: decoded (clean), then without line breaks or
+    control characters (which decoding may produce), so none reaches an outcome, a
+    reply or the database."""
+    return _one_line(clean(value))
+
+
 def header(message: Message, name: str) -> str:
     """A header's text on one line, or "" (a header the parser cannot read counts as none)."""
     try:
         value = message.get(name)
-        return clean(_one_line(str(value))) if value is not None else ""
+        return _clean_line(str(value)) if value is not None else ""
     except Exception:  # a malformed header: whatever is wrong with it, it says nothing usable
         return ""
 
@@ -125,7 +135,8 @@ def _raw_message_id(raw: bytes) -> str | None:
         return None
     if value is None:
         return None
-    return _one_line(str(value))[:250] or None
+    # Only kept to find the message again (InboundMessage.message_id, 250 characters).
+    return _clean_line(str(value))[:250] or None
 
 
 def sender_of(message: Message, mail_from: str) -> tuple[str, str]:

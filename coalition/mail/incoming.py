@@ -35,7 +35,6 @@ MAX_ATTACHMENTS = 50
 # The modern header parser takes time that grows faster than the header: a message with
 # a header longer than this (RFC 5322 lines stop at 998 characters) is read leniently.
 MAX_HEADER_CHARS = 16_000
-_VALID_MESSAGE_ID = re.compile(r"<[^<>\s@]+@[^<>\s@]+>")
 _UNSAFE_FILENAME = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 
 
@@ -143,9 +142,12 @@ def _address(values: list[str]) -> tuple[str, str]:
 
 
 def _message_id(value: str) -> str | None:
-    found = _VALID_MESSAGE_ID.search(value or "")
-    if found and len(found.group()) <= MAX_MESSAGE_ID:
-        return found.group()
+    """The sender's id if it is one we can write back safely (threads.SAFE_MESSAGE_ID);
+    else None, and the post gets an id of ours: an id the `email` package cannot write
+    would stop its copies, and one it writes cut short would break threading."""
+    found = threads.message_ids(value)
+    if found and len(found[0]) <= MAX_MESSAGE_ID:
+        return found[0]
     return None
 
 
@@ -294,11 +296,19 @@ def sanitise_filename(name: str, position: int, content_type: str) -> str:
     return name
 
 
+_CONTENT_TYPE = re.compile(r"[a-z0-9!#$&^_.+-]{1,127}/[a-z0-9!#$&^_.+-]{1,127}")
+
+
 def _content_type(part: Message) -> str:
+    """The declared type/subtype, lower-case; anything that is not a plain token pair
+    (a NUL, which PostgreSQL refuses, a quote, a space) reads as application/octet-stream."""
     try:
-        return part.get_content_type()
+        content_type = part.get_content_type()
     except Exception:
         return "application/octet-stream"
+    if not isinstance(content_type, str) or not _CONTENT_TYPE.fullmatch(content_type):
+        return "application/octet-stream"
+    return content_type
 
 
 def _attachment_bytes(part: Message) -> bytes:

@@ -41,7 +41,7 @@ from email.utils import format_datetime, formataddr, getaddresses, parsedate_to_
 from flask import current_app
 
 from coalition.db import utcnow
-from coalition.mail import dmarc, incoming
+from coalition.mail import dmarc, incoming, threads
 from coalition.mail.messages import _one_line, address
 from coalition.mail.models import (
     ArchiveVisibility,
@@ -138,15 +138,43 @@ PASSED_HEADERS = ("Content-Language", "Organization", "User-Agent", "X-Mailer")
 _SAFE_HEADER_VALUE = re.compile(r"[^\x00-\x1f\x7f]{0,200}")
 
 
+def _writable(value) -> bool:
+    """Whether the `email` package writes this header value (an Address or a list of
+    them) whole: it raises on some names and local parts it parsed itself (a Cc of
+    `"x)@[y`), and one failing header would stop every copy of the post."""
+    try:
+        trial = EmailMessage()
+        trial["To"] = value
+        trial.as_bytes(policy=SMTP_POLICY)
+    except Exception:
+        return False
+    return True
+
+
+def _sender_address(name: str, email: str):
+    """The address with its name, else without it, else None: whatever can be written."""
+    for candidate_name in (name, ""):
+        try:
+            candidate = address(candidate_name, email)
+        except (ValueError, TypeError, MessageError):  # a local part it will not take
+            continue
+        if _writable(candidate):
+            return candidate
+    return None
+
+
 def _addresses(value: str) -> list:
-    """The parseable addresses of a To/Cc/Reply-To value, rebuilt by the email package."""
+    """The addresses of a To/Cc/Reply-To value that the email package rebuilds and writes
+    back; the others are left out of the copies' headers."""
     found = []
     for name, email in getaddresses([value]):
         if email.count("@") == 1 and email.isascii() and " " not in email:
             try:
-                found.append(address(name, email))
+                rebuilt = address(name, email)
             except (ValueError, TypeError, MessageError):  # a local part it will not write
                 continue
+            if _writable(rebuilt):
+                found.append(rebuilt)
     return found
 
 
@@ -205,10 +233,13 @@ class PostMessage:
         headers["Subject"] = f"[TEST] {subject}" if test else subject
         headers["Date"] = format_datetime(self._date(post, original))
         headers["Message-ID"] = post.message_id
-        if post.in_reply_to:
+        # Only ids the email package writes whole (threads.SAFE_MESSAGE_ID); a post
+        # stored before ids were checked may carry others.
+        if threads.is_safe(post.in_reply_to):
             headers["In-Reply-To"] = post.in_reply_to
-        if post.references:
-            headers["References"] = _one_line(post.references)
+        references = " ".join(threads.message_ids(post.references))
+        if references:
+            headers["References"] = references
         headers["List-Id"] = f"{_one_line(mailing_list.display_name)} " \
                              f"<{list_id(mailing_list, self.domain)}>"
         headers["List-Help"] = f"<mailto:{request_address}?subject=help>, <{self.list_page}>"
@@ -220,6 +251,15 @@ class PostMessage:
                     "lists.archived_post", name=mailing_list.name, post_id=post.id))
         headers["List-Owner"] = f"<mailto:{mailing_list.name}-owner@{self.domain}>"
         headers["Precedence"] = "list"
+        # The lists the message went through, this one last (Mailman's X-BeenThere): a
+        # list finding its own address there drops the message (rules._dropped), so no
+        # message goes round between two lists, ours or others'.
+        passed = original.get_all("X-BeenThere") or [] if original is not None else []
+        for been in passed[:10]:
+            been = _one_line(str(been))
+            if been.isascii() and _SAFE_HEADER_VALUE.fullmatch(been):
+                headers["X-BeenThere"] = been
+        headers["X-BeenThere"] = list_address
         headers["MIME-Version"] = "1.0"
         shared = headers.as_bytes(policy=SMTP_POLICY)
         self.shared_headers = shared[:-2] if shared.endswith(b"\r\n\r\n") else shared
@@ -284,16 +324,17 @@ class PostMessage:
         goes in Reply-To, or in Cc where the list sets Reply-To itself (Mailman's rule)."""
         # The sender's own display name as they wrote it (none if they gave none).
         written = getaddresses([incoming.header_text(original, "From")])
-        sender = address(written[0][0] if written and written[0][1].lower() ==
-                         post.sender_email else post.sender_name, post.sender_email)
+        sender = _sender_address(written[0][0] if written and written[0][1].lower() ==
+                                 post.sender_email else post.sender_name, post.sender_email)
         # An internationalised address (RFC 6531) cannot be written in a header the
-        # relay may receive without SMTPUTF8: such a sender's copies come from the list.
-        reachable = post.sender_email.isascii()
+        # relay may receive without SMTPUTF8: such a sender's copies come from the list,
+        # as do those of a sender whose address the email package cannot write.
+        reachable = post.sender_email.isascii() and sender is not None
         munged = not reachable or dmarc.is_strict(post.sender_email.rpartition("@")[2])
         self.from_munged = munged
         if munged:
-            headers["From"] = address(f"{post.sender_name} via {mailing_list.display_name}",
-                                      list_address)
+            headers["From"] = _sender_address(
+                f"{post.sender_name} via {mailing_list.display_name}", list_address)
         else:
             headers["From"] = sender
         to = _addresses(incoming.header_text(original, "To")) or \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -10,10 +11,15 @@ from flask import current_app, render_template
 
 from coalition.db import utcnow
 
+# Control characters other than the line breaks and tabs _one_line turns into spaces:
+# PostgreSQL refuses NUL outright, and none of them means anything in a header.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
 
 def _one_line(value: str) -> str:
-    """Header text on one line: a CR or LF in a name or subject can never add a header."""
-    return " ".join(value.splitlines()).strip()
+    """Header text on one line: a CR or LF in a name or subject can never add a header,
+    and no control character reaches a header or the database."""
+    return " ".join(_CONTROL.sub("", value).splitlines()).strip()
 
 
 def address(name: str, email: str) -> Address:

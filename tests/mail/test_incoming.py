@@ -160,3 +160,28 @@ def test_the_text_is_cut_at_the_post_limit():
     raw = b"From: a@example.org\r\n\r\n" + b"a" * (MAX_BODY + 10)
     message = parse(raw)
     assert len(message.text) == MAX_BODY and "text truncated" in message.defects
+
+
+def test_ids_the_email_package_cannot_write_whole_count_as_none():
+    app = Flask(__name__)
+    app.config["MAIL_DOMAIN"] = "lists.coalition.test"
+    with app.app_context():
+        for unsafe in ("<été@example.net>", "<a,b@x.org>", '<a"b@x.org>', "<a(b)@x.org>",
+                       "<a:b@x.org>", "<a\\b@x.org>", "<a@[10.0.0.1]>"):
+            message = parse(b"From: a@example.org\r\nMessage-ID: " + unsafe.encode()
+                            + b"\r\nIn-Reply-To: " + unsafe.encode() + b"\r\nReferences: "
+                            + unsafe.encode() + b" <ok.1@x.org>\r\n\r\nHi")
+            assert message.message_id_made, unsafe
+            assert message.in_reply_to is None
+            assert message.references == "<ok.1@x.org>"
+
+
+def test_a_declared_type_that_is_not_a_plain_token_pair_reads_as_octet_stream():
+    raw = (b'Content-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\n'
+           b"Content-Type: text/plain\r\n\r\nhi\r\n--B\r\n"
+           b'Content-Type: application/pd\x00f\r\nContent-Disposition: attachment; '
+           b'filename="a.pdf"\r\n\r\nx\r\n--B\r\n'
+           b'Content-Type: Application/PDF\r\nContent-Disposition: attachment; '
+           b'filename="b.pdf"\r\n\r\ny\r\n--B--\r\n')
+    assert [a.content_type for a in parse(raw).attachments] == [
+        "application/octet-stream", "application/pdf"]

@@ -51,7 +51,8 @@ def discuss(app) -> MailingList:
 
 def post_by_mail(mailing_list: MailingList, raw: bytes) -> Post:
     inbound = InboundMessage(rcpt_to=f"{mailing_list.name}@{DOMAIN}", list_id=mailing_list.id,
-                             kind="post", raw=raw, size=len(raw))
+                             kind="post", raw=raw, size=len(raw),
+                             mail_from="sender@example.net")  # empty: a daemon's, dropped
     db.session.add(inbound)
     db.session.flush()
     outcome = rules.receive(mailing_list, inbound, utcnow())
