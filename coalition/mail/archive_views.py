@@ -190,5 +190,5 @@ def archive_reply(name: str, post_id: int):
                                    parent=parent, **_context(mailing_list))
     status = 400 if request.method == "POST" else 200
     return render_template("lists/archive_reply.html", form=form, parent=parent,
-                           will_be_held=not services.can_post(actor, mailing_list),
+                           will_be_held=posting.web_decision(actor, mailing_list)[0] != "accept",
                            **_context(mailing_list)), status

@@ -117,7 +117,11 @@ def accept_always(actor: Actor, post: Post, now: datetime | None = None) -> tupl
     Returns (recipients, the sender's posts still held)."""
     now = now or utcnow()
     count = approve(actor, post, now)
-    set_sender_rule(actor, post.mailing_list, post.sender_email, SenderAction.ACCEPT.value)
+    # The address as the rules stored it on the post (rules._normalized): one that
+    # email-validator refuses is still the address the rules will see next time, so it is
+    # not checked again here (checking it would refuse, and undo, the approval).
+    _store_rule(actor, post.mailing_list, post.sender_email.lower(),
+                SenderAction.ACCEPT.value)
     still_held = db.session.scalar(select(func.count()).select_from(Post).where(
         Post.list_id == post.list_id, Post.status == PostStatus.HELD.value,
         func.lower(Post.sender_email) == post.sender_email.lower()))
@@ -234,7 +238,12 @@ def set_sender_rule(actor: Actor, mailing_list: MailingList, email: str,
     """Accept, hold, reject or discard one address's posts to the list from now on (a
     rule for the address already there is changed, not doubled)."""
     _require_moderator(actor, mailing_list)
-    email = normalize_email(email, "email")
+    return _store_rule(actor, mailing_list, normalize_email(email, "email"), action)
+
+
+def _store_rule(actor: Actor, mailing_list: MailingList, email: str,
+                action: str) -> SenderRule:
+    _require_moderator(actor, mailing_list)
     if action not in {item.value for item in SenderAction}:
         raise ValidationError("action", "Choose one of the options.")
     rule = sender_rule_for(mailing_list, email)

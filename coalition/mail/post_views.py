@@ -112,7 +112,9 @@ def _detail_page(mailing_list: MailingList, post: Post, send_form: SendForm | No
                "subject": _subject(mailing_list, post),
                "test_copies": queries.own_test_copies(post, actor.email)}
     if draft:
+        action, reason = posting.web_decision(actor, mailing_list)
         context.update(can_edit=posting.can_edit(actor, post),
+                       held_because=reason if action == "hold" else None,
                        recipients=posting.recipient_count(mailing_list),
                        send_form=send_form or SendForm(formdata=None))
     else:
@@ -202,6 +204,12 @@ def send(name: str, post_id: int):
             db.session.rollback()
             show_error(form, error)
         else:
+            if post.status == PostStatus.HELD:
+                # Out of the author's hands now: the moderators' queue has it.
+                flash(f"“{post.subject}” waits for a moderator of the list: "
+                      f"{post.hold_reason} It goes to the list once a moderator approves it.",
+                      "success")
+                return redirect(url_for(".index", name=mailing_list.name))
             flash(f"The message is queued for {count} subscriber{'s' if count != 1 else ''}; "
                   "this page shows how delivery goes.", "success")
             return redirect(url_for(".detail", name=mailing_list.name, post_id=post.id))

@@ -27,10 +27,12 @@ from coalition.mail.models import (
     Post,
     PostFormat,
     PostStatus,
+    SenderAction,
+    SenderRule,
     Subscription,
     SubscriptionStatus,
 )
-from coalition.mail.services import can_manage, can_post
+from coalition.mail.services import can_manage, can_post, own_subscription
 
 MAX_SUBJECT = 300
 MAX_BODY = 200_000  # characters; a list post, not an attachment store
@@ -144,9 +146,20 @@ def recipient_count(mailing_list: MailingList) -> int:
 
 
 def send(actor: Actor, post: Post, now: datetime | None = None) -> int:
-    """Queue a draft for every active subscriber whose delivery is on. Returns how many."""
+    """Queue a draft for every active subscriber whose delivery is on. Returns how many,
+    or 0 when the sender's standing on the list holds the post for a moderator instead
+    (its status is then "held"). Raises ValidationError, nothing sent, when a moderator
+    refuses the sender's messages."""
     _require_edit(actor, post)
     now = now or utcnow()
+    action, reason = web_decision(actor, post.mailing_list)
+    refuse_blocked(action)
+    if action == "hold":
+        # moderation approves through this module, so it is imported where it is used.
+        from coalition.mail import moderation
+
+        moderation.hold(post, reason, now)
+        return 0
     if recipient_count(post.mailing_list) == 0:
         raise ValidationError(None, "Nobody would receive this message: the list has no "
                                     "subscribers whose delivery is on.")
@@ -170,6 +183,7 @@ def queue_copies(post: Post, now: datetime) -> int:
     db.session.flush()
     if post.thread_id is None:
         threads.link(post)
+        threads.adopt_replies(post)
     columns = ("post_id", "subscription_id", "email", "name", "is_test", "status", "attempts",
                "next_attempt_at", "deadline_at", "created_at")
     rows = select(literal(post.id), Subscription.id, Subscription.email, Subscription.name,
@@ -182,6 +196,73 @@ def queue_copies(post: Post, now: datetime) -> int:
     if count:
         db.session.execute(insert(Delivery).from_select(columns, rows))
     return count
+
+
+# --- whose posts go out at once -------------------------------------------------------------
+#
+# One decision about a sender, whichever way they write: the posting rules for e-mail
+# (rules._decide), the composer and the archive's replies on the web. Without it, a
+# moderated subscriber, or one a moderator blocked, would reach everyone by writing on
+# the web instead of by e-mail.
+
+BLOCKED = "A moderator decided that this sender's messages are not accepted."
+REFUSED_ON_WEB = ("A moderator of this list decided not to accept your messages to it: "
+                  "nothing was sent.")
+# The strictest rule wins when a person's addresses have several (login and subscription).
+_STRICTNESS = {SenderAction.REJECT.value: 0, SenderAction.DISCARD.value: 0,
+               SenderAction.HOLD.value: 1, SenderAction.ACCEPT.value: 2}
+
+
+def sender_rule(mailing_list: MailingList, addresses: list[str | None]) -> SenderRule | None:
+    """The moderators' standing rule about the sender's posts to the list, if any."""
+    wanted = sorted({found.lower() for found in addresses if found})
+    if not wanted:
+        return None
+    rules = db.session.scalars(select(SenderRule).where(
+        SenderRule.list_id == mailing_list.id, func.lower(SenderRule.email).in_(wanted)))
+    return min(rules, key=lambda rule: _STRICTNESS.get(rule.action, 0), default=None)
+
+
+def standing(rule: SenderRule | None, focal: bool, subscription: Subscription | None,
+             allowed: str | None) -> tuple[str, str] | None:
+    """(action, reason) for a sender, in Mailman's order: a moderator's rule, a focal
+    contact, a subscription on moderation (whatever its status: leaving the list does not
+    lift it), then the posting policy (`allowed` says why it lets them post). None when
+    only the policy says no: e-mail then applies the list's non-member action."""
+    if rule is not None:
+        if rule.action in (SenderAction.REJECT, SenderAction.DISCARD):
+            return rule.action, BLOCKED
+        if rule.action == SenderAction.ACCEPT:
+            return "accept", "A moderator always accepts this sender."
+        return "hold", "A moderator asked to see this sender's messages first."
+    if focal:
+        return "accept", "A focal contact."
+    if subscription is not None and subscription.moderated:
+        return "hold", "The sender's subscription is on moderation."
+    if allowed:
+        return "accept", allowed
+    return None
+
+
+def web_decision(actor: Actor, mailing_list: MailingList) -> tuple[str, str]:
+    """accept, hold, reject or discard for a post written on the web by `actor`. Focal
+    contacts are the moderators: their posts are never held. Whoever the list's policy
+    does not let post directly (an archive reply) waits for a moderator."""
+    if can_manage(actor):
+        return "accept", "A focal contact."
+    subscription = own_subscription(actor, mailing_list)
+    rule = sender_rule(mailing_list, [getattr(actor, "email", None),
+                                      subscription.email if subscription else None])
+    allowed = "The list lets them post." if can_post(actor, mailing_list) else None
+    return standing(rule, False, subscription, allowed) or (
+        "hold", "A reply from the archive by someone who may not post to the list "
+                  "directly.")
+
+
+def refuse_blocked(action: str) -> None:
+    """On the web a blocked sender is told, and nothing is kept or sent."""
+    if action in (SenderAction.REJECT, SenderAction.DISCARD):
+        raise ValidationError(None, REFUSED_ON_WEB)
 
 
 @dataclass(frozen=True)

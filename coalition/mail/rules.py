@@ -3,15 +3,21 @@
 The LMTP server has stored the message (an InboundMessage) before calling `receive`;
 this decides, in the order of Mailman's posting chain:
 
-1. dropped, with no post made: our own list's message coming back (a loop), an
-   auto-reply, a delivery status notification sent to the post address, a message with
-   no sender, or one already posted to this list (the same Message-ID);
+1. dropped, with no post made: our own list's message coming back (a loop: our List-Id,
+   or this list's address in X-BeenThere or X-Loop), an auto-reply, a delivery status
+   notification sent to the post address, a message with no sender, one from a mail
+   server (an empty envelope sender, mailer-daemon or postmaster: a hold or rejection
+   notice to it would only bounce back), or one already posted to this list (the same
+   Message-ID, or the same original Message-ID where ours replaced it);
 2. then a post is made, and decided on: an archived list rejects it; a sender whom a
    moderator blocked ("reject" or "discard") is refused; a message over the list's size
-   limit, or with attachments where the list holds them, is held; a moderator's standing
-   "accept" or "hold" for the sender applies; a focal contact posts; a subscriber on
-   moderation is held; whoever the posting policy lets post does; everyone else gets the
-   list's non-member action (hold, reject with a notice, or discard silently).
+   limit, or with attachments where the list holds them, is held; then the sender's
+   standing, the same as on the web (posting.standing): a moderator's "accept" or "hold",
+   a focal contact posts, a subscriber on moderation is held, whoever the posting policy
+   lets post does; everyone else gets the list's non-member action (hold, reject with a
+   notice, or discard silently). On an announce list nothing received by e-mail goes out
+   unseen: what would be accepted is held (a From line can be forged, a focal contact's
+   too; the web is the signed-in way to announce).
 
 Precedence: a message with `Precedence: bulk` or `junk` is an automatic one (a vacation
 reply, a newsletter) and is dropped, as Mailman does. `Precedence: list` is not: it is
@@ -23,7 +29,9 @@ our List-Id instead.
 from __future__ import annotations
 
 from datetime import datetime
-from email.utils import make_msgid
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+from email.utils import getaddresses, make_msgid
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -48,7 +56,6 @@ from coalition.mail.models import (
     PostSource,
     PostStatus,
     SenderAction,
-    SenderRule,
     Subscription,
     SubscriptionStatus,
 )
@@ -63,12 +70,41 @@ def _kb(size: int) -> str:
     return f"{(size + 1023) // 1024:,} KB"
 
 
-def _dropped(mailing_list: MailingList, message: Incoming) -> str | None:
+ANNOUNCE_HELD = ("An announcement received by e-mail waits for a moderator: its sender "
+                 "cannot be checked. Announcements sent on the web go out at once.")
+# Mail servers' own addresses: their messages are reports, never posts.
+MAIL_DAEMONS = {"mailer-daemon", "postmaster"}
+
+
+def _been_there(raw: bytes) -> list[str]:
+    """The X-BeenThere values of the received message (each list it went through)."""
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+        return [str(value) for value in headers.get_all("X-BeenThere") or []]
+    except Exception:  # an unreadable header names no list
+        return []
+
+
+def _posted_here(mailing_list: MailingList, message_id: str):
+    """Posts of the list that are `message_id`'s message: under that id, or under an id
+    of ours that replaced it because another list had it first (_message_id); the stored
+    message then still has the original. Without the second, a message going round
+    between lists would get a fresh id, and be posted again, on every pass."""
+    received = select(InboundMessage.id).where(InboundMessage.message_id == message_id)
+    return select(Post.id).where(
+        Post.list_id == mailing_list.id,
+        Post.status.in_((PostStatus.QUEUED.value, PostStatus.HELD.value)),
+        (Post.message_id == message_id) | Post.inbound_id.in_(received))
+
+
+def _dropped(mailing_list: MailingList, message: Incoming, mail_from: str,
+             been_there: list[str]) -> str | None:
     """Why the message makes no post at all, or None."""
     domain = current_app.config["MAIL_DOMAIN"]
     address = f"{mailing_list.name}@{domain}"
+    marked = {found.lower() for _, found in getaddresses(message.x_loop + been_there)}
     if f"<{list_identifier(mailing_list, domain)}>" in message.list_id.lower() \
-            or any(address in value for value in message.x_loop):
+            or address in marked:
         return "dropped: the list's own message came back (a mail loop)"
     if message.auto_submitted and message.auto_submitted.split(";")[0].strip() != "no":
         return f"dropped: an automatic message (Auto-Submitted: {message.auto_submitted})"
@@ -78,9 +114,15 @@ def _dropped(mailing_list: MailingList, message: Incoming) -> str | None:
         return "dropped: a delivery report sent to the list's address, not a post"
     if not message.sender_email:
         return "dropped: the message names no sender"
-    if not message.message_id_made and db.session.scalar(select(Post.id).where(
-            Post.list_id == mailing_list.id, Post.message_id == message.message_id,
-            Post.status.in_((PostStatus.QUEUED.value, PostStatus.HELD.value)))) is not None:
+    envelope = (mail_from or "").strip().strip("<>")
+    if not envelope:
+        return ("dropped: the envelope sender is empty (a mail server's notice, which is "
+                "never answered)")
+    if {envelope.partition("@")[0].lower(), message.sender_email.partition("@")[0].lower()
+        } & MAIL_DAEMONS:
+        return "dropped: a message from a mail server (mailer-daemon or postmaster)"
+    if not message.message_id_made and db.session.scalar(
+            _posted_here(mailing_list, message.message_id).limit(1)) is not None:
         return f"dropped: {message.message_id} was already posted to this list"
     return None
 
@@ -129,12 +171,11 @@ def _decide(mailing_list: MailingList, post: Post, message: Incoming) -> tuple[s
     address = post.sender_email
     if mailing_list.is_archived:
         return "reject", "The list is archived and takes no more messages."
-    rule = db.session.scalar(select(SenderRule).where(
-        SenderRule.list_id == mailing_list.id, func.lower(SenderRule.email) == address))
+    rule = posting.sender_rule(mailing_list, [address])
     # A moderator's block wins over everything: a blocked sender's large message does not
     # wait in the queue.
     if rule is not None and rule.action in (SenderAction.REJECT, SenderAction.DISCARD):
-        return rule.action, "A moderator decided that this sender's messages are not accepted."
+        return rule.action, posting.BLOCKED
     limit = mailing_list.max_message_kb * 1024
     if message.size > limit:
         return "hold", (f"The message is {_kb(message.size)}; the list takes messages of up "
@@ -142,22 +183,25 @@ def _decide(mailing_list: MailingList, post: Post, message: Incoming) -> tuple[s
     if message.attachments and mailing_list.attachment_policy == AttachmentPolicy.HOLD:
         return "hold", (f"The message has {len(message.attachments)} attachment(s); the "
                         "list holds messages with attachments for a moderator.")
-    if rule is not None:
-        if rule.action == SenderAction.ACCEPT:
-            return "accept", "A moderator always accepts this sender."
-        return "hold", "A moderator asked to see this sender's messages first."
     login = _login(address)
-    if login is not None and login.role == Role.FOCAL_CONTACT:
-        return "accept", "A focal contact."
     subscription = _subscription(mailing_list, address)
     active = subscription is not None and subscription.status == SubscriptionStatus.ACTIVE
-    if active and subscription.moderated:
-        return "hold", "The sender's subscription is on moderation."
     policy = mailing_list.posting_policy
+    allowed = None
     if policy == PostingPolicy.SUBSCRIBERS and active:
-        return "accept", "A subscriber."
-    if policy == PostingPolicy.MEMBERS and _is_active_member(address, login):
-        return "accept", "An active member."
+        allowed = "A subscriber."
+    elif policy == PostingPolicy.MEMBERS and _is_active_member(address, login):
+        allowed = "An active member."
+    decided = posting.standing(rule, login is not None and login.role == Role.FOCAL_CONTACT,
+                               subscription, allowed)
+    if decided is not None:
+        if decided[0] == "accept" and mailing_list.is_announce:
+            # Whoever the From line names: anyone can write a focal contact's address
+            # there. Focal contacts announce on the web, signed in; by e-mail a moderator
+            # looks first. (Strangers still get the list's non-member action below: a
+            # hold notice to a forged sender would be backscatter.)
+            return "hold", ANNOUNCE_HELD
+        return decided
     who = {PostingPolicy.SUBSCRIBERS: "subscribers", PostingPolicy.MEMBERS: "members",
            PostingPolicy.FOCAL_CONTACTS: "the focal contacts"}[PostingPolicy(policy)]
     reason = f"{address} may not post to this list directly: only {who} may."
@@ -166,32 +210,42 @@ def _decide(mailing_list: MailingList, post: Post, message: Incoming) -> tuple[s
 
 def _make_post(mailing_list: MailingList, inbound: InboundMessage, message: Incoming,
                body: str) -> Post | None:
-    """The post, or None if the same message was posted at the same moment (the mail
-    server delivered it twice at once, and the other copy won the unique Message-ID)."""
+    """The post, or None if the same message was posted to this list at the same moment
+    (the mail server delivered it twice at once, and the other copy won the unique
+    Message-ID). When the copy that won went to another of our lists (a cross-post
+    arriving at both at once), this one takes an id of its own, as _message_id does."""
     message_id, references = _message_id(message)
     login = _login(_normalized(message.sender_email))
-    post = Post(
-        mailing_list=mailing_list, author_id=login.id if login is not None else None,
-        sender_name=message.sender_name or message.sender_email.partition("@")[0],
-        sender_email=_normalized(message.sender_email)[:254],
-        subject=message.subject or "(no subject)", body=body,
-        body_format=PostFormat.TEXT.value, status=PostStatus.DRAFT.value,
-        message_id=message_id, in_reply_to=message.in_reply_to, references=references,
-        source=PostSource.EMAIL.value, inbound_id=inbound.id)
-    try:
-        with db.session.begin_nested():
-            db.session.add(post)
-            db.session.flush()
-    except IntegrityError:
-        return None
-    return post
+    for attempt in range(2):
+        post = Post(
+            mailing_list=mailing_list, author_id=login.id if login is not None else None,
+            sender_name=(message.sender_name or message.sender_email.partition("@")[0])[:200],
+            sender_email=_normalized(message.sender_email)[:254],
+            subject=message.subject or "(no subject)", body=body,
+            body_format=PostFormat.TEXT.value, status=PostStatus.DRAFT.value,
+            message_id=message_id, in_reply_to=message.in_reply_to, references=references,
+            source=PostSource.EMAIL.value, inbound_id=inbound.id)
+        try:
+            with db.session.begin_nested():
+                db.session.add(post)
+                db.session.flush()
+        except IntegrityError:
+            winner = db.session.scalar(select(Post.list_id).where(
+                Post.message_id == message_id))
+            if attempt or winner is None or winner == mailing_list.id:
+                return None
+            references = " ".join(filter(None, [references, message_id]))
+            message_id = make_msgid(domain=current_app.config["MAIL_DOMAIN"])
+            continue
+        return post
+    return None  # pragma: no cover - the second attempt returns
 
 
 def receive(mailing_list: MailingList, inbound: InboundMessage, now: datetime) -> str:
     """Apply the list's rules to a stored message; returns what came of it (the
     InboundMessage's outcome). Runs in the caller's transaction."""
     message = incoming.parse(inbound.raw, envelope_sender=inbound.mail_from)
-    dropped = _dropped(mailing_list, message)
+    dropped = _dropped(mailing_list, message, inbound.mail_from, _been_there(inbound.raw))
     if dropped is not None:
         return dropped
 

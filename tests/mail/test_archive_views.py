@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from coalition.extensions import db
-from coalition.mail.models import Post, PostStatus
+from coalition.mail.models import Post, PostStatus, SenderRule
 from tests.mail.fixtures_public import make_list, subscribe
 from tests.mail.test_archive import JULY, JUNE, PDF, email_post, member_login, web_post
 from tests.mail.test_views import heading, text
@@ -293,6 +293,44 @@ def test_a_reply_that_must_wait_says_so(client, login):
     assert response.status_code == 200
     assert heading(response) == "Your reply waits for a moderator"
     assert db.session.scalar(select(Post.status).where(Post.body == "Me too.")) == "held"
+
+
+def test_a_moderated_member_s_reply_waits_whatever_the_policy(client, login, thread):
+    """The same standing as by e-mail: replying from the archive is no way round it."""
+    _root, answer, _late = thread
+    member = member_login()
+    subscription = subscribe(answer.mailing_list, member.email)
+    subscription.moderated = True
+    subscription.status = "unsubscribed"  # leaving the list does not lift moderation
+    db.session.commit()
+    login(member)
+    response = client.post(f"/lists/talk/archive/{answer.id}/reply",
+                           data={"subject": "Re: Consultation", "body": "Moderated me."})
+    assert response.status_code == 200
+    assert heading(response) == "Your reply waits for a moderator"
+    reply = db.session.scalar(select(Post).where(Post.body == "Moderated me."))
+    assert reply.status == "held"
+    assert reply.hold_reason == "The sender's subscription is on moderation."
+
+
+@pytest.mark.parametrize("action", ["reject", "discard", "hold", "accept"])
+def test_a_sender_rule_applies_to_archive_replies(client, login, action):
+    circle = make_list("circle", kind="discussion", posting_policy="subscribers")
+    subscribe(circle, "reader@example.org")
+    parent = web_post(circle, "Hello")
+    member = member_login()
+    db.session.add(SenderRule(list_id=circle.id, email=member.email.upper(), action=action))
+    db.session.commit()
+    login(member)
+    response = client.post(f"/lists/circle/archive/{parent.id}/reply",
+                           data={"subject": "Re: Hello", "body": "Ruled."})
+    status = db.session.scalar(select(Post.status).where(Post.body == "Ruled."))
+    if action in ("reject", "discard"):
+        assert response.status_code == 400 and status is None
+        assert "decided not to accept your messages to it: nothing was sent" in \
+            text(response)
+    else:  # not a subscriber: only the moderators' "accept" lets the reply go at once
+        assert status == {"hold": "held", "accept": "queued"}[action]
 
 
 def test_no_reply_button_or_form_on_announcement_lists(client, login):

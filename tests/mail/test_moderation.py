@@ -15,11 +15,12 @@ from coalition.audit.models import AuditEvent
 from coalition.db import utcnow
 from coalition.errors import PermissionDenied, ValidationError
 from coalition.extensions import db
-from coalition.mail import moderation, services, subscriptions
+from coalition.mail import inbound, moderation, rules, services, subscriptions
 from coalition.mail.delivery import Options, Worker
 from coalition.mail.models import (
     Attachment,
     Delivery,
+    InboundKind,
     ListModerator,
     MailingList,
     Post,
@@ -215,6 +216,28 @@ def test_always_accept_approves_this_post_and_adds_an_accept_rule(forum, moderat
     rule = moderation.sender_rule_for(forum, "STRANGER@example.net")
     assert (rule.email, rule.action, rule.created_by_id) == \
         ("stranger@example.net", "accept", moderator.id)
+
+
+def test_always_accept_works_for_an_address_the_validator_refuses(forum, moderator, app):
+    """The rules keep such an address as sent (rules._normalized); the rule is stored the
+    same way, so the approval stands and the sender's next message goes straight out."""
+    post = held_post(forum, sender="ann..dots@example.net")
+    count, _ = moderation.accept_always(moderator, post)
+    db.session.commit()
+    assert count == 2 and post.status == PostStatus.QUEUED
+    rule = moderation.sender_rule_for(forum, "ann..dots@example.net")
+    assert rule.action == "accept"
+    raw = (b"From: Ann <Ann..Dots@example.net>\r\nSubject: Again\r\n"
+           b"Message-ID: <again@example.net>\r\n\r\nHello again.\r\n")
+    stored = inbound.receive(raw, "ann..dots@example.net", "forum@lists.example.org", forum,
+                             InboundKind.POST)
+    outcome = rules.receive(forum, stored, utcnow())
+    db.session.commit()
+    assert outcome.startswith("posted to 2 subscriber(s)"), outcome
+    assert "A moderator always accepts this sender" in outcome
+    # Typed in the sender rules form, the address is still checked.
+    with pytest.raises(ValidationError):
+        moderation.set_sender_rule(moderator, forum, "bob..dots@example.net", "accept")
 
 
 def test_always_accept_changes_an_existing_rule_instead_of_doubling_it(forum, focal):

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from coalition.extensions import db
 from coalition.mail import services, subscriptions
-from coalition.mail.models import Delivery, Post, SubscriptionStatus
+from coalition.mail.models import Delivery, Post, SenderRule, SubscriptionStatus
 from tests.factories import SYSTEM
 from tests.mail.fixtures_manage import (
     deliver,
@@ -186,6 +186,58 @@ def test_sending_queues_one_copy_per_subscriber_receiving(focal_client, board, f
     edit = focal_client.get(f"/lists/board-announce/posts/{post.id}/edit")
     assert edit.status_code == 302
     assert len(deliveries(post)) == 3 and deliveries(post, test=True) == []
+
+
+def test_a_moderated_member_or_one_on_hold_waits_for_a_moderator(client, login, discussion,
+                                                                  poster, focal):
+    """The same standing as by e-mail: the web is no way round moderation."""
+    mine = subscribe(discussion, "paula@example.org")[0]
+    mine.moderated = True
+    db.session.commit()
+    sign_in(client, login, poster)
+    post = make_draft(discussion, poster, subject="My view")
+    assert "A moderator of the list reads it before it goes out: The sender's subscription " \
+        "is on moderation." in shown(client.get(f"/lists/board-talk/posts/{post.id}"))
+    response = client.post(f"/lists/board-talk/posts/{post.id}/send", data={"confirm": "y"})
+    assert response.headers["Location"] == "/lists/board-talk/posts/"
+    db.session.refresh(post)
+    assert post.status == "held" and deliveries(post) == []
+    assert post.hold_reason == "The sender's subscription is on moderation."
+    page = shown(client.get(response.headers["Location"]))
+    assert "“My view” waits for a moderator of the list" in page
+    # Off moderation, a moderator's "hold" for the address does the same.
+    mine.moderated = False
+    db.session.add(SenderRule(list_id=discussion.id, email="paula@example.org",
+                              action="hold"))
+    db.session.commit()
+    second = make_draft(discussion, poster, subject="Second view")
+    client.post(f"/lists/board-talk/posts/{second.id}/send", data={"confirm": "y"})
+    db.session.refresh(second)
+    assert second.status == "held" and "first" in second.hold_reason
+
+
+@pytest.mark.parametrize("action", ["reject", "discard"])
+def test_a_blocked_member_is_told_and_nothing_is_sent(client, login, discussion, poster,
+                                                      action):
+    db.session.add(SenderRule(list_id=discussion.id, email="PAULA@example.org",
+                              action=action))
+    db.session.commit()
+    post = make_draft(discussion, poster)
+    sign_in(client, login, poster)
+    response = client.post(f"/lists/board-talk/posts/{post.id}/send", data={"confirm": "y"})
+    assert response.status_code == 400
+    assert "decided not to accept your messages to it: nothing was sent" in shown(response)
+    db.session.refresh(post)
+    assert post.status == "draft" and deliveries(post) == []
+
+
+def test_a_focal_contact_is_never_held_on_the_web(focal_client, discussion, focal):
+    db.session.add(SenderRule(list_id=discussion.id, email=focal.email, action="hold"))
+    db.session.commit()
+    post = make_draft(discussion, focal)
+    focal_client.post(f"/lists/board-talk/posts/{post.id}/send", data={"confirm": "y"})
+    db.session.refresh(post)
+    assert post.status == "queued" and len(deliveries(post)) == 1
 
 
 def test_a_list_with_nobody_receiving_cannot_be_sent_to(focal_client, focal):

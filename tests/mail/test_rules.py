@@ -11,11 +11,13 @@ from sqlalchemy import func, select, update
 from coalition.audit.models import AuditEvent
 from coalition.db import utcnow
 from coalition.extensions import db
+from coalition.mail import inbound as inbound_mail
 from coalition.mail import rules, services
+from coalition.mail.listmail import PostMessage
 from coalition.mail.models import (
     Attachment,
     Delivery,
-    InboundMessage,
+    InboundKind,
     MailingList,
     Post,
     SenderRule,
@@ -50,12 +52,11 @@ def mail(sender: str = "Ann Example <Ann@Example.net>", subject: str = "Hello",
             f"{body}").encode()
 
 
-def receive(mailing_list: MailingList, raw: bytes, mail_from: str = "") -> tuple[str, Post]:
+def receive(mailing_list: MailingList, raw: bytes,
+            mail_from: str = "sender@example.net") -> tuple[str, Post]:
     """What the LMTP server does: store the message, then apply the rules, then commit."""
-    inbound = InboundMessage(rcpt_to=f"{mailing_list.name}@{DOMAIN}", list_id=mailing_list.id,
-                             kind="post", raw=raw, size=len(raw), mail_from=mail_from)
-    db.session.add(inbound)
-    db.session.flush()
+    inbound = inbound_mail.receive(raw, mail_from, f"{mailing_list.name}@{DOMAIN}",
+                                   mailing_list, InboundKind.POST)
     outcome = rules.receive(mailing_list, inbound, utcnow())
     db.session.commit()
     return outcome, db.session.scalar(select(Post).where(Post.inbound_id == inbound.id))
@@ -118,7 +119,7 @@ def test_a_delivery_report_or_a_message_without_sender_makes_no_post(discuss):
     outcome, post = receive(discuss, mail(
         content_type="multipart/report; report-type=delivery-status; boundary=x"))
     assert outcome.startswith("dropped: a delivery report") and post is None
-    outcome, post = receive(discuss, b"Subject: who?\r\n\r\nnobody\r\n")
+    outcome, post = receive(discuss, b"Subject: who?\r\n\r\nnobody\r\n", mail_from="")
     assert outcome == "dropped: the message names no sender" and post is None
 
 
@@ -295,8 +296,107 @@ def test_the_same_message_delivered_twice_at_once_makes_one_post(discuss, monkey
     db.session.commit()  # now invisible to the duplicate check, as an uncommitted twin is
     outcome, post = receive(discuss, mail())
     assert post is not None  # a draft does not count: it got an id of its own
+    db.session.execute(update(Post).where(Post.id == post.id).values(status="draft"))
+    db.session.commit()
     monkeypatch.setattr(rules, "_message_id", lambda message: (message.message_id, None))
     outcome, twin = receive(discuss, mail())
     assert outcome == "dropped: <m1@example.net> was posted at the same moment"
     assert twin is None
     assert db.session.scalar(select(func.count()).select_from(Post)) == 2
+
+
+# --- the sender's standing, loops and mail servers ----------------------------------------
+
+def test_a_moderated_subscriber_stays_held_after_leaving_the_list(discuss):
+    discuss.posting_policy = "members"
+    make_member(email="bob@example.net")  # an active member: the policy alone lets him post
+    db.session.execute(update(Subscription).where(Subscription.email == "bob@example.net")
+                       .values(moderated=True, status="unsubscribed"))
+    db.session.commit()
+    _, post = receive(discuss, mail(sender="bob@example.net"))
+    assert post.status == "held"
+    assert post.hold_reason == "The sender's subscription is on moderation."
+
+
+def test_every_announcement_received_by_email_is_held_even_from_a_focal_contact(
+        discuss, focal, relay):
+    discuss.kind = "announce"
+    discuss.posting_policy = "focal_contacts"
+    db.session.commit()
+    rule(discuss, "friend@example.org", "accept")
+    for n, sender in enumerate((f"Fatima <{focal.email}>", "friend@example.org")):
+        outcome, post = receive(discuss, mail(sender=sender, message_id=f"<a{n}@example.net>"))
+        assert post.status == "held" and copies(post) == set(), outcome
+        assert "announcement received by e-mail waits for a moderator" in post.hold_reason
+    rule(discuss, "rude@example.org", "reject")  # a block still refuses
+    _, post = receive(discuss, mail(sender="rude@example.org", message_id="<a3@example.net>"))
+    assert post.status == "rejected"
+    discuss.nonmember_action = "discard"  # and strangers get the list's action, no notice
+    db.session.commit()
+    relay.deliveries.clear()
+    _, post = receive(discuss, mail(sender="spam@example.org", message_id="<a4@example.net>"))
+    assert post.status == "discarded" and relay.deliveries == []
+
+
+@pytest.mark.parametrize("header", [
+    f"X-BeenThere: discuss@{DOMAIN}", f"X-BeenThere: other@example.org\r\n"
+    f"X-BeenThere: Discuss@{DOMAIN.upper()}", f"X-Loop: <discuss@{DOMAIN}>"])
+def test_a_message_that_went_through_this_list_is_dropped(discuss, header):
+    outcome, post = receive(discuss, mail(extra=header + "\r\n"))
+    assert outcome == "dropped: the list's own message came back (a mail loop)"
+    assert post is None
+
+
+def test_copies_carry_the_lists_they_went_through_and_this_one(discuss):
+    _, post = receive(discuss, mail(extra=(
+        f"X-BeenThere: other@example.org\r\nX-BeenThere: technews@{DOMAIN}\r\n"
+        "X-BeenThere: bad\x01value@example.org\r\nX-BeenThere: liste@exämple.org\r\n")))
+    assert post.status == "queued"  # another list's address is not this one's (no substring)
+    headers = PostMessage(post).shared_headers.decode()
+    assert [line for line in headers.split("\r\n") if line.startswith("X-BeenThere")] == [
+        "X-BeenThere: other@example.org", f"X-BeenThere: technews@{DOMAIN}",
+        "X-BeenThere: badvalue@example.org", f"X-BeenThere: discuss@{DOMAIN}"]
+    db.session.refresh(post)
+    web = PostMessage(post)  # a web post too (no received message)
+    assert f"X-BeenThere: discuss@{DOMAIN}" in web.shared_headers.decode()
+
+
+def test_a_message_back_under_a_replaced_id_is_a_duplicate(discuss, focal):
+    other = make_list(name="other", display_name="Other", kind="discussion",
+                      posting_policy="subscribers")
+    add_subscribers(other, people=SUBSCRIBERS)
+    receive(discuss, mail())
+    _, copy = receive(other, mail())
+    assert copy.message_id != "<m1@example.net>"  # the id was discuss's first
+    outcome, again = receive(other, mail())  # the same message, round once more
+    assert outcome == "dropped: <m1@example.net> was already posted to this list"
+    assert again is None
+    # A reply naming it in References is a message of its own.
+    _, reply = receive(other, mail(subject="Re: Hello", message_id="<r@example.net>",
+                                   extra="References: <m1@example.net>\r\n"))
+    assert reply.status == "queued"
+
+
+@pytest.mark.parametrize(("mail_from", "sender"), [
+    ("", "Ann Example <ann@example.net>"), ("<>", "Ann Example <ann@example.net>"),
+    ("MAILER-DAEMON@mx.example.net", "Ann Example <ann@example.net>"),
+    ("bounces@example.net", "Mail Delivery System <postmaster@example.net>")])
+def test_mail_servers_messages_are_dropped_without_any_notice(
+        discuss, relay, mail_from, sender):
+    discuss.nonmember_action = "reject"
+    db.session.commit()
+    outcome, post = receive(discuss, mail(sender=sender), mail_from=mail_from)
+    assert outcome.startswith("dropped:") and "mail server" in outcome
+    assert post is None and relay.deliveries == []
+
+
+def test_a_cross_post_arriving_at_the_same_moment_gets_its_own_id(discuss, monkeypatch):
+    """The other list's copy won the Message-ID between our check and our insert."""
+    other = make_list(name="other", display_name="Other", kind="discussion",
+                      posting_policy="subscribers")
+    add_subscribers(other, people=SUBSCRIBERS)
+    receive(other, mail())
+    monkeypatch.setattr(rules, "_message_id", lambda message: (message.message_id, None))
+    outcome, post = receive(discuss, mail())
+    assert post.status == "queued", outcome
+    assert post.message_id != "<m1@example.net>" and post.references == "<m1@example.net>"
