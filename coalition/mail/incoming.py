@@ -190,8 +190,9 @@ def decode_text(data: bytes, charset: str | None) -> tuple[str, bool]:
         return data.decode("windows-1252", errors="replace"), False
 
 
-def part_text(part: Message) -> tuple[str, bool]:
-    """A leaf part's content as text (transfer encoding undone, then the charset)."""
+def payload_bytes(part: Message) -> bytes:
+    """A leaf part's bytes with its transfer encoding undone; a broken encoding gives the
+    bytes as they came."""
     try:
         data = part.get_payload(decode=True)
     except Exception:
@@ -199,6 +200,12 @@ def part_text(part: Message) -> tuple[str, bool]:
     if data is None:
         payload = part.get_payload()
         data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    return data
+
+
+def part_text(part: Message) -> tuple[str, bool]:
+    """A leaf part's content as text (transfer encoding undone, then the charset)."""
+    data = payload_bytes(part)
     try:
         charset = part.get_content_charset()
     except Exception:
@@ -318,14 +325,7 @@ def _attachment_bytes(part: Message) -> bytes:
             return inner.as_bytes(policy=compat32)
         except Exception:
             return b""
-    try:
-        data = part.get_payload(decode=True)
-    except Exception:
-        data = None
-    if data is None:
-        payload = part.get_payload()
-        data = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
-    return data
+    return payload_bytes(part)
 
 
 def leaves(message: Message) -> list[tuple[Message, bool]]:

@@ -231,3 +231,11 @@ def focal_client(client, focal, login):
 def anonymous(app):
     """A second client that never signs in (and keeps no session of the first)."""
     return app.test_client()
+
+
+@pytest.fixture
+def lmtp(app):
+    """A running LMTP server for the test's app (tests/mail/fixtures_inbound.py)."""
+    from tests.mail.fixtures_inbound import running_server
+
+    yield from running_server(app)

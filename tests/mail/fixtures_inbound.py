@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from coalition.extensions import db
 from coalition.mail.lmtp import LMTPController
-from coalition.mail.models import InboundMessage
+from coalition.mail.models import InboundMessage, Post
 from tests.mail.conftest import RELAY_HOST, free_port
 
 DOMAIN = "lists.coalition.test"
@@ -76,3 +76,15 @@ def message(sender: str = "Ann Example <ann@example.net>", to: str = f"news@{DOM
 def stored() -> list[InboundMessage]:
     db.session.expire_all()
     return list(db.session.scalars(select(InboundMessage).order_by(InboundMessage.id)))
+
+
+# A discussion list whose subscribers post directly, for the end-to-end tests.
+LIST = f"news@{DOMAIN}"
+SUBSCRIBERS = [("ann@example.net", "Ann"), ("bob@example.net", "Bob"),
+               ("carol@example.org", "Carol")]
+
+
+def post_from(inbound_id: int) -> Post:
+    """The post a stored message became."""
+    db.session.expire_all()
+    return db.session.scalar(select(Post).where(Post.inbound_id == inbound_id))

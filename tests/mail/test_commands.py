@@ -14,13 +14,7 @@ from coalition.mail.commands import MAX_COMMANDS, find_commands
 from coalition.mail.inbound import parse
 from coalition.mail.models import Subscription
 from tests.mail.fixtures_delivery import add_subscribers, make_list
-from tests.mail.fixtures_inbound import DOMAIN, message, running_server, stored
-
-
-@pytest.fixture
-def lmtp(app):
-    yield from running_server(app)
-
+from tests.mail.fixtures_inbound import DOMAIN, message, stored
 
 REQUEST = f"news-request@{DOMAIN}"
 

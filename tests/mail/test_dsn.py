@@ -14,13 +14,7 @@ from coalition.db import utcnow
 from coalition.extensions import db
 from coalition.mail.models import BounceEvent, Subscription
 from tests.mail.fixtures_delivery import add_subscribers, make_list
-from tests.mail.fixtures_inbound import DOMAIN, message, running_server, stored
-
-
-@pytest.fixture
-def lmtp(app):
-    yield from running_server(app)
-
+from tests.mail.fixtures_inbound import DOMAIN, message, stored
 
 BOUNCES = f"news-bounces@{DOMAIN}"
 

@@ -6,23 +6,12 @@ from __future__ import annotations
 
 import pytest
 from flask import url_for
-from sqlalchemy import select
 
 from coalition.extensions import db
 from coalition.mail import moderation
 from coalition.mail.models import Post
 from tests.mail.fixtures_delivery import add_subscribers, make_list, run_worker, smtp_settings
-from tests.mail.fixtures_inbound import DOMAIN, message, running_server, stored
-
-
-@pytest.fixture
-def lmtp(app):
-    yield from running_server(app)
-
-
-LIST = f"news@{DOMAIN}"
-SUBSCRIBERS = [("ann@example.net", "Ann"), ("bob@example.net", "Bob"),
-               ("carol@example.org", "Carol")]
+from tests.mail.fixtures_inbound import DOMAIN, LIST, SUBSCRIBERS, message, post_from, stored
 
 
 @pytest.fixture
@@ -46,11 +35,6 @@ def received_by(relay, subject: str) -> set[str]:
 def permalink(app, post: Post) -> str:
     with app.test_request_context():
         return url_for("lists.archived_post", name=post.mailing_list.name, post_id=post.id)
-
-
-def post_from(inbound_id: int) -> Post:
-    db.session.expire_all()
-    return db.session.scalar(select(Post).where(Post.inbound_id == inbound_id))
 
 
 def test_a_subscribers_email_reaches_every_subscriber_and_the_archive_thread(

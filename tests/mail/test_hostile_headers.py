@@ -26,7 +26,6 @@ from coalition.mail.models import (
     BounceEvent,
     Delivery,
     InboundMessage,
-    Post,
     Subscription,
 )
 from tests.mail.fixtures_delivery import (
@@ -36,19 +35,11 @@ from tests.mail.fixtures_delivery import (
     run_worker,
     smtp_settings,
 )
-from tests.mail.fixtures_inbound import DOMAIN, message, running_server, stored
+from tests.mail.fixtures_inbound import DOMAIN, LIST, SUBSCRIBERS, message, post_from, stored
 from tests.mail.test_dsn import dsn
 
-LIST = f"news@{DOMAIN}"
-SUBSCRIBERS = [("ann@example.net", "Ann"), ("bob@example.net", "Bob"),
-               ("carol@example.org", "Carol")]
 # Addresses the email package parses but cannot write back (found by fuzzing).
 UNWRITABLE = ['"x)@[y', '"a;@[', '"x>@\\[)']
-
-
-@pytest.fixture
-def lmtp(app):
-    yield from running_server(app)
 
 
 @pytest.fixture
@@ -62,11 +53,6 @@ def news():
                      posting_policy="subscribers", archive_visibility="public")
     add_subscribers(news, people=SUBSCRIBERS)
     return news
-
-
-def post_from(inbound_id: int) -> Post:
-    db.session.expire_all()
-    return db.session.scalar(select(Post).where(Post.inbound_id == inbound_id))
 
 
 def copies(relay, subject: str) -> list:

@@ -20,12 +20,7 @@ from coalition.mail.lmtp import serve
 from coalition.mail.models import InboundKind, InboundMessage
 from tests.mail.conftest import free_port
 from tests.mail.fixtures_delivery import add_subscribers, coalition_process, make_list
-from tests.mail.fixtures_inbound import DOMAIN, message, running_server, stored
-
-
-@pytest.fixture
-def lmtp(app):
-    yield from running_server(app)
+from tests.mail.fixtures_inbound import DOMAIN, message, stored
 
 
 @pytest.mark.parametrize(("recipient", "expected"), [
