@@ -74,7 +74,8 @@ def can_reply(actor: Actor | None, mailing_list: MailingList) -> bool:
 
 # --- addresses and bodies ----------------------------------------------------------------
 
-_ADDRESS = re.compile(r"(?<![\w.+-])([\w.+-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
+# Any letters (an internationalised domain, RFC 6531, is shortened like any other).
+_ADDRESS = re.compile(r"(?<![\w.+-])([\w.+-]+)@((?:[^\W_]|-)+(?:\.(?:[^\W_]|-)+)+)")
 # http(s) links in plain text; the trailing punctuation of a sentence is not the link's.
 _URL = re.compile(r"https?://[^\s<>\"']+")
 _TRAILING = ".,;:!?)]}'\""

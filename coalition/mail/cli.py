@@ -151,6 +151,9 @@ def inbound_retry_command(message_id: int | None, all_failed: bool) -> None:
     failures = 0
     for stored_id in ids:
         result = inbound.process(stored_id)
+        if result is None:
+            click.echo(f"{stored_id:>6}  handled meanwhile, or in another server's hands")
+            continue
         failures += result.status == InboundStatus.FAILED
         click.echo(inbound.outcome_line(result))
     if failures:

@@ -225,13 +225,25 @@ def handle(inbound: InboundMessage, now: datetime | None = None) -> str:
 
 
 def process(inbound_id: int, now: datetime | None = None) -> InboundMessage | None:
-    """Handle a stored message and commit. If handling raises, nothing of it is kept
-    (its e-mails are not sent): the message is marked failed with the error, which a focal
-    contact sees in `coalition mail inbound --failed` and can retry. Never raises for a
-    handling error; a database that cannot even record the failure leaves the message
-    "received", which a retry also takes."""
-    inbound = db.session.get(InboundMessage, inbound_id)
+    """Handle a stored message and commit; None if there was nothing to do (no such
+    message, already handled, or in another server's hands). If handling raises, nothing
+    of it is kept (its e-mails are not sent): the message is marked failed with the error,
+    which a focal contact sees in `coalition mail inbound --failed` and can retry. Never
+    raises for a handling error; a database that cannot even record the failure leaves the
+    message "received", which a retry also takes.
+
+    The row is locked while it is handled (PostgreSQL): a second server taking up messages
+    left over (`recover`) skips one that is still in another's hands, and one handled
+    meanwhile is not handled again."""
+    query = select(InboundMessage).where(InboundMessage.id == inbound_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    inbound = db.session.scalar(query)
     if inbound is None:
+        db.session.rollback()
+        return None
+    if inbound.status == InboundStatus.HANDLED:  # by another server, meanwhile
+        db.session.rollback()
         return None
     try:
         handle(inbound, now)
@@ -266,9 +278,7 @@ def recover(now: datetime | None = None) -> int:
     it starts. Returns how many."""
     ids = left_over(now)
     db.session.commit()
-    for stored_id in ids:
-        process(stored_id, now)
-    return len(ids)
+    return sum(process(stored_id, now) is not None for stored_id in ids)
 
 
 # --- mail to <list>-owner ---------------------------------------------------------------

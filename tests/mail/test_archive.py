@@ -192,6 +192,9 @@ def test_addresses_are_shortened_for_the_public():
     assert archive.obfuscate("no address @ here, user@localhost") == \
         "no address @ here, user@localhost"
     assert archive.shown("jane@example.org", reveal=True) == "jane@example.org"
+    # Internationalised addresses (RFC 6531) too.
+    assert archive.obfuscate("jürgen@bücher.example, 李@例子.中国") == \
+        "j…@bücher.example, 李…@例子.中国"
 
 
 def test_text_bodies_are_escaped_with_links_made_clickable():

@@ -11,6 +11,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from coalition.db import utcnow
 from coalition.extensions import db
@@ -296,3 +297,26 @@ def test_a_message_stored_but_left_unhandled_is_handled_when_the_server_starts(a
     assert db.session.get(InboundMessage, new.id).status == "received"
     [reply] = outbox()
     assert reply["To"] == "Ann Example <ann@example.net>"
+
+
+def test_a_left_over_message_in_another_servers_hands_is_not_handled_twice(app, backend,
+                                                                            outbox):
+    """PostgreSQL: a server recovering left-over messages skips one another server is
+    handling right now (its row is locked), and handles nothing twice."""
+    if backend != "postgresql":
+        pytest.skip("row locks: PostgreSQL (SQLite has one writer at a time)")
+    news = make_list(name="news")
+    old = inbound.receive(message(subject="help").encode(), "ann@example.net",
+                          f"news-request@{DOMAIN}", news, InboundKind.REQUEST,
+                          now=utcnow() - timedelta(minutes=10))
+    db.session.commit()
+
+    with db.engine.connect() as other:  # the other server, mid-handling
+        other.execute(select(InboundMessage.id).where(InboundMessage.id == old.id)
+                      .with_for_update())
+        assert inbound.recover() == 0
+    assert inbound.recover() == 1
+    assert inbound.recover() == 0
+    db.session.expire_all()
+    assert db.session.get(InboundMessage, old.id).status == "handled"
+    assert len(outbox()) == 1
