@@ -99,7 +99,20 @@ def archive_thread(name: str, thread_id: int):
     tree = archive.thread(mailing_list, thread_id)
     if tree is None:
         abort(404)
-    return render_template("lists/archive_thread.html", tree=tree, **_context(mailing_list))
+    context = _context(mailing_list)
+    # The messages themselves under the tree, in reading order (each after the one it
+    # answers), so a thread reads on one page; a very long one shows its first messages.
+    order, stack = [], [tree]
+    while stack and len(order) < THREAD_MESSAGES_SHOWN:
+        node = stack.pop()
+        order.append(node.post)
+        stack.extend(reversed(node.children))
+    messages = [(post, *archive.body_html(post, context["reveal"])) for post in order]
+    return render_template("lists/archive_thread.html", tree=tree, messages=messages,
+                           shown_limit=THREAD_MESSAGES_SHOWN, **context)
+
+
+THREAD_MESSAGES_SHOWN = 100
 
 
 @bp.route("/<name>/archive/<int:post_id>/", strict_slashes=False)

@@ -59,7 +59,7 @@ def test_a_visitor_browses_reads_downloads_and_searches(no_js: Page, talk, tmp_p
     page.get_by_role("link", name="The whole thread (2 messages)").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(
         "Thread: Consultation on helplines")
-    page.get_by_role("link", name="Re: Consultation on helplines").click()
+    page.get_by_role("article").get_by_role("link", name="Re: Consultation on helplines").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Re: Consultation on helplines")
     # The sender's markup is text on the page, and nothing of it runs.
     body = page.locator(".message-body")

@@ -99,6 +99,14 @@ def test_a_thread_page_shows_every_message_nested(client, thread, talk):
     response = page_of(client, f"/lists/talk/archive/thread/{root.id}/")
     assert heading(response) == "Thread: Consultation on helplines"
     assert "3 messages" in text(response)
+    # The messages themselves, in reading order, as safely as on their own pages.
+    page = text(response)
+    first, second, third = (page.index("Views by Friday?"), page.index("Agreed."),
+                            page.index("Late but yes."))
+    assert first < second < third
+    body = response.get_data(as_text=True)
+    assert "<script>alert" not in body and "&lt;script&gt;alert" in body
+    assert "jane@example.org" not in body and "chair@example.org" not in body
     # Only a thread's first post names a thread, and only on its own list.
     assert client.get(f"/lists/talk/archive/thread/{answer.id}/").status_code == 404
     make_list("other")
