@@ -36,6 +36,11 @@ NAME_PATTERN = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?")
 RESERVED_SUFFIXES = ("-request", "-bounces", "-owner", "-confirm", "-join", "-leave")
 # Names that are pages under /lists/ rather than lists.
 RESERVED_NAMES = ("new", "mine", "confirm", "unsubscribe", "manage")
+# Mailboxes every mail domain keeps for people (RFC 2142, RFC 5321's postmaster) and for
+# mail systems: a list there would take the mail meant for the domain's administrators.
+RESERVED_MAILBOXES = ("postmaster", "abuse", "hostmaster", "webmaster", "security", "noc",
+                      "mailer-daemon", "root", "admin", "administrator", "noreply",
+                      "no-reply", "nobody")
 LIST_FIELDS = ("name", "display_name", "description", "kind", "subscription_policy",
                "posting_policy", "subscribe_members", "reply_to", "reply_to_address",
                "archive_visibility", "subject_prefix", "footer", "nonmember_action",
@@ -175,6 +180,9 @@ def check_list_name(name: str, list_id: int | None = None) -> str:
                                       "underscores, starting and ending with a letter or digit.")
     if name in RESERVED_NAMES:
         raise ValidationError("name", f"“{name}” is kept for the site's own pages.")
+    if name in RESERVED_MAILBOXES:
+        raise ValidationError("name", f"“{name}@” is kept for the mail domain's "
+                                      "administrators and mail systems.")
     if name.endswith(RESERVED_SUFFIXES):
         raise ValidationError("name", "This ending is kept for the list's own addresses "
                                       f"({', '.join(RESERVED_SUFFIXES)}).")

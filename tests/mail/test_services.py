@@ -55,6 +55,9 @@ BAD_NAMES = [
     ("news-request", "kept for the list's own addresses"),
     ("news-bounces", "kept for the list's own addresses"),
     ("news-owner", "kept for the list's own addresses"),
+    ("postmaster", "kept for the mail domain's administrators"),
+    ("abuse", "kept for the mail domain's administrators"),
+    ("mailer-daemon", "kept for the mail domain's administrators"),
 ]
 
 
