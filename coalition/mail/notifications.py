@@ -89,3 +89,27 @@ def post_rejected(post, note: str) -> None:
         f"Your message to {mailing_list.display_name} was not accepted",
         "mail/email/post_rejected.txt", mailing_list=mailing_list, post=post, note=note,
         address=list_address(mailing_list.name)))
+
+
+def subscription_awaits_approval(subscription: Subscription) -> None:
+    """Someone confirmed their address on a list where a focal contact approves new
+    subscribers: the focal contacts are told, with the link to approve."""
+    mailing_list = subscription.mailing_list
+    link = external_url("list_manage.subscribers", name=mailing_list.name, status="pending")
+    for owner in focal_contacts():
+        outgoing.queue(notification(
+            owner.name, owner.email,
+            f"{mailing_list.display_name}: {subscription.email} asks to subscribe",
+            "mail/email/subscription_awaits_approval.txt",
+            mailing_list=mailing_list, subscription=subscription, link=link))
+
+
+def subscription_approved(subscription: Subscription) -> None:
+    """A focal contact approved the subscription: its owner learns that messages come now."""
+    mailing_list = subscription.mailing_list
+    outgoing.queue(notification(
+        subscription.name, subscription.email,
+        f"You are subscribed to {mailing_list.display_name}",
+        "mail/email/subscription_approved.txt", mailing_list=mailing_list,
+        subscription=subscription, address=list_address(mailing_list.name),
+        page=external_url("lists.detail", name=mailing_list.name)))

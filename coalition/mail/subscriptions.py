@@ -147,6 +147,8 @@ def confirm_subscription(token: str, now: datetime | None = None) -> Subscriptio
     subscription.confirmed_at = now
     if subscription.mailing_list.subscription_policy == SubscriptionPolicy.OPEN:
         activate(subscription, now)
+    else:  # confirm, then a focal contact approves: tell them someone waits
+        notifications.subscription_awaits_approval(subscription)
     _change(None, subscription, "confirm", before)
     return subscription
 
@@ -204,6 +206,7 @@ def approve_subscription(actor: Actor, subscription: Subscription,
     before = audit.snapshot(subscription, SUBSCRIPTION_AUDITED)
     activate(subscription, now or utcnow())
     _change(actor, subscription, "approve", before)
+    notifications.subscription_approved(subscription)
 
 
 def add_subscriber(actor: Actor, mailing_list: MailingList, email: str, name: str = "",

@@ -212,12 +212,20 @@ def test_confirming_a_moderated_list_waits_for_a_focal_contact(db, focal, outbox
     subscription = subscriptions.confirm_subscription(confirmation_token(outbox()[0]))
     db.session.commit()
     assert subscription.status == "pending" and subscription.awaits_approval
+    # The focal contacts are told someone waits, with the page to approve them on.
+    [asks] = outbox()[1:]
+    assert recipients([asks]) == [focal.email]
+    assert asks["Subject"] == "Board list: visitor@example.org asks to subscribe"
+    assert "/lists/board/subscribers" in asks.get_content()
     # Asking again now neither resets the confirmation nor sends another link.
     assert not subscriptions.request_subscription(board, "visitor@example.org").confirmation_sent
     assert subscription.awaits_approval
     subscriptions.approve_subscription(focal, subscription)
     db.session.commit()
     assert subscription.is_active
+    [welcome] = outbox()[2:]  # and the subscriber learns that messages come now
+    assert recipients([welcome]) == ["visitor@example.org"]
+    assert welcome["Subject"] == "You are subscribed to Board list"
     with pytest.raises(ValidationError, match="not waiting for approval"):
         subscriptions.approve_subscription(focal, subscription)
 
