@@ -59,6 +59,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_reports.py
 	$(BIN)/python bench/bench_mail.py
+	$(BIN)/python bench/bench_inbound.py
 
 clean:
 	rm -rf $(VENV) node_modules *.egg-info .pytest_cache .ruff_cache

@@ -62,6 +62,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import SECRET_KEY, add_database_options, database
 from coalition import create_app
 from coalition.auth.models import SystemActor
 from coalition.extensions import db
@@ -78,7 +79,6 @@ from coalition.mail.models import (
 from coalition.mail.transport import transport_from_config
 from coalition.migrate import upgrade
 
-SECRET_KEY = "bench-secret-key-0123456789"  # noqa: S105
 HOST = "127.0.0.1"
 LIST_NAME = "bench-announce"
 ACTOR = SystemActor("command: bench")
@@ -668,35 +668,14 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true",
                         help="run the worker's threads under cProfile and print the top")
     parser.add_argument("--profile-lines", type=int, default=30)
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--pg", metavar="URL",
-                       help="PostgreSQL server URL (a throwaway database is used)")
-    where.add_argument("--database-url", metavar="URL",
-                       help="an empty database, left filled (default: temporary SQLite)")
+    add_database_options(parser)
     arguments = parser.parse_args()
     if arguments.subscribers < 1 or arguments.connections < 1:
         parser.error("--subscribers and --connections must be at least 1")
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    admin = name = None
-    status = 1
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            if arguments.pg:
-                admin = sa.create_engine(arguments.pg, isolation_level="AUTOCOMMIT")
-                name = "coalition_bench_mail"
-                with admin.connect() as c:
-                    c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                    c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-                url = sa.engine.make_url(arguments.pg).set(database=name).render_as_string(
-                    hide_password=False)
-            else:
-                url = arguments.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
-            status = run(arguments, url, Path(folder))
-        finally:
-            if admin is not None:
-                with admin.connect() as c:
-                    c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                admin.dispose()
+    with tempfile.TemporaryDirectory() as folder, \
+            database(arguments, Path(folder), "coalition_bench_mail") as url:
+        status = run(arguments, url, Path(folder))
     sys.exit(status)
 
 

@@ -49,6 +49,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.common import SECRET_KEY, add_database_options, database
 from coalition import PROJECT_ROOT, create_app, fiscal
 from coalition.extensions import db
 from coalition.migrate import upgrade
@@ -56,7 +57,6 @@ from coalition.reports.models import Report, ReportFile, ReportTag
 from coalition.reports.queries import PAGE_SIZE
 from coalition.reports.services import MAX_SEARCH_TEXT, slugify
 
-SECRET_KEY = "bench-secret-key-0123456789"  # noqa: S105
 TIMEOUT = 600  # gunicorn's per-request limit: long, so a slow page is measured, not killed
 FIRST_DAY, LAST_DAY = date(2010, 1, 1), min(datetime.now(UTC).date(), date(2026, 12, 31))
 TYPES = {"annual_report": 8, "session_report": 30, "policy_paper": 15, "position_paper": 10,
@@ -457,34 +457,14 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (2)")
     parser.add_argument("--budget", type=float, default=60,
                         help="seconds of sequential requests per page, at most (60)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--pg", metavar="URL",
-                       help="PostgreSQL server URL (a throwaway database is used)")
-    where.add_argument("--database-url", metavar="URL",
-                       help="an empty database, left filled (default: temporary SQLite)")
+    add_database_options(parser)
     arguments = parser.parse_args()
     # `kill` as well as Ctrl-C unwinds through the finally blocks (gunicorn, database).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    admin = name = None
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            if arguments.pg:
-                admin = sa.create_engine(arguments.pg, isolation_level="AUTOCOMMIT")
-                name = "coalition_bench_reports"
-                with admin.connect() as c:
-                    c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                    c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-                url = sa.engine.make_url(arguments.pg).set(database=name).render_as_string(
-                    hide_password=False)
-            else:
-                url = arguments.database_url or f"sqlite:///{Path(folder) / 'bench.db'}"
-            run(arguments.reports, arguments.requests, arguments.threads, arguments.workers,
-                arguments.budget, url, Path(folder))
-        finally:
-            if admin is not None:
-                with admin.connect() as c:
-                    c.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-                admin.dispose()
+    with tempfile.TemporaryDirectory() as folder, \
+            database(arguments, Path(folder), "coalition_bench_reports") as url:
+        run(arguments.reports, arguments.requests, arguments.threads, arguments.workers,
+            arguments.budget, url, Path(folder))
 
 
 if __name__ == "__main__":
