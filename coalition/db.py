@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 
 from sqlalchemy import CheckConstraint, DateTime, MetaData, event
@@ -98,9 +100,27 @@ def configure_engine(engine: Engine) -> None:
 READING_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
+# Set by `reading()`: the transactions begun in this thread (or task) only read.
+_READING = ContextVar("coalition_reading", default=False)
+
+
+@contextmanager
+def reading():
+    """Outside a request, transactions take SQLite's write lock from their start; a
+    command or server thread that only reads (the LMTP server checking a recipient) says
+    so, and does not wait behind the writers."""
+    token = _READING.set(True)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
 def _may_write() -> bool:
     from flask import g, has_request_context, request
 
+    if _READING.get():
+        return False
     if not has_request_context():
         return True  # commands and workers
     return request.method not in READING_METHODS or g.get("writes_on_get", False)

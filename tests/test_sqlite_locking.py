@@ -63,3 +63,30 @@ def test_only_writing_requests_take_the_write_lock(app, method, writes_on_get, w
     finally:
         writer.rollback()
         writer.close()
+
+
+@pytest.mark.parametrize("reads_only", [True, False])
+def test_a_command_that_says_it_only_reads_does_not_wait_for_a_writer(app, reads_only):
+    """Outside a request transactions take the write lock at once, unless the code says it
+    only reads (`reading()`), as the LMTP server does when it checks a recipient."""
+    from contextlib import nullcontext
+
+    from coalition.db import reading
+
+    writer = _hold_write_lock(app)
+    try:
+        with reading() if reads_only else nullcontext(), db.engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            driver.execute("PRAGMA busy_timeout = 50")  # fail fast instead of waiting 5 s
+            try:
+                if reads_only:
+                    assert connection.execute(text("SELECT 1")).scalar() == 1
+                else:
+                    with pytest.raises(Exception, match="database is locked"):
+                        connection.execute(text("SELECT 1"))
+            finally:
+                connection.rollback()
+                driver.execute("PRAGMA busy_timeout = 5000")
+    finally:
+        writer.rollback()
+        writer.close()

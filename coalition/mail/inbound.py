@@ -19,7 +19,7 @@ from email.parser import BytesHeaderParser
 from email.policy import SMTP as SMTP_POLICY
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from coalition.db import utcnow
 from coalition.extensions import db
@@ -76,7 +76,7 @@ def list_for(recipient: str) -> tuple[MailingList, Address] | None:
     if parsed is None:
         return None
     mailing_list = db.session.scalar(select(MailingList).where(
-        func.lower(MailingList.name) == parsed.list_name))
+        MailingList.name == parsed.list_name))
     if mailing_list is None or mailing_list.is_archived:
         return None
     return mailing_list, parsed

@@ -20,6 +20,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.lmtp import LMTP
 from flask import Flask
 
+from coalition.db import reading
 from coalition.extensions import db
 from coalition.mail import inbound
 
@@ -67,7 +68,7 @@ class InboundHandler:
         return "\r\n".join(replies)
 
     def _known(self, recipient: str) -> bool:
-        with self.app.app_context():
+        with self.app.app_context(), reading():  # a read: never queued behind a writer
             return inbound.list_for(recipient) is not None
 
     def deliver(self, raw: bytes, mail_from: str, recipient: str) -> str:

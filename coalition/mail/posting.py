@@ -219,7 +219,7 @@ def sender_rule(mailing_list: MailingList, addresses: list[str | None]) -> Sende
     if not wanted:
         return None
     rules = db.session.scalars(select(SenderRule).where(
-        SenderRule.list_id == mailing_list.id, func.lower(SenderRule.email).in_(wanted)))
+        SenderRule.list_id == mailing_list.id, SenderRule.email.in_(wanted)))
     return min(rules, key=lambda rule: _STRICTNESS.get(rule.action, 0), default=None)
 
 

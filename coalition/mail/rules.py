@@ -34,7 +34,7 @@ from email.policy import compat32
 from email.utils import getaddresses, make_msgid
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from coalition.audit import services as audit
@@ -149,18 +149,18 @@ def _normalized(address: str) -> str:
 
 
 def _login(address: str) -> User | None:
-    return db.session.scalar(select(User).where(func.lower(User.email) == address,
+    return db.session.scalar(select(User).where(User.email == address,
                                                 User.is_active.is_(True)))
 
 
 def _subscription(mailing_list: MailingList, address: str) -> Subscription | None:
     return db.session.scalar(select(Subscription).where(
-        Subscription.list_id == mailing_list.id, func.lower(Subscription.email) == address))
+        Subscription.list_id == mailing_list.id, Subscription.email == address))
 
 
 def _is_active_member(address: str, login: User | None) -> bool:
     member_ids = select(Member.id).where(Member.status == MemberStatus.ACTIVE.value)
-    if db.session.scalar(member_ids.where(func.lower(Member.email) == address)) is not None:
+    if db.session.scalar(member_ids.where(Member.email == address)) is not None:
         return True
     return login is not None and login.member_id is not None and db.session.scalar(
         member_ids.where(Member.id == login.member_id)) is not None
