@@ -30,7 +30,7 @@ from coalition.db import utcnow
 from coalition.errors import PermissionDenied
 from coalition.extensions import db
 from coalition.mail import moderation, posting, queries, search, services, threads
-from coalition.mail.messages import _one_line
+from coalition.mail.messages import one_line
 from coalition.mail.models import (
     Attachment,
     MailingList,
@@ -418,7 +418,7 @@ def _message_from_archive(post: Post, mailing_list: MailingList, reveal: bool
 
 
 def _quoted(value: str) -> str:
-    return _one_line(value).replace("\\", "\\\\").replace('"', '\\"')
+    return one_line(value).replace("\\", "\\\\").replace('"', '\\"')
 
 
 def _envelope_sender(post: Post, mailing_list: MailingList, reveal: bool) -> str:
@@ -461,7 +461,7 @@ def mbox(mailing_list: MailingList, year: int, month: int, reveal: bool) -> byte
 # --- replies from the web ------------------------------------------------------------------
 
 def reply_subject(parent: Post) -> str:
-    subject = _one_line(parent.subject)
+    subject = one_line(parent.subject)
     if re.match(r"(?i)re\s*:", subject):
         return subject[:posting.MAX_SUBJECT]
     return f"Re: {subject}"[:posting.MAX_SUBJECT]

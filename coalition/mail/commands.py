@@ -23,7 +23,7 @@ from coalition.errors import ValidationError
 from coalition.extensions import db
 from coalition.mail import outgoing, subscriptions
 from coalition.mail.inbound import header, is_automated, sender_of, text_body
-from coalition.mail.messages import _one_line, address, notification
+from coalition.mail.messages import address, notification, one_line
 from coalition.mail.models import (
     InboundMessage,
     MailingList,
@@ -173,7 +173,7 @@ def _reply(mailing_list: MailingList, message: Message, name: str, email: str,
                             f"{mailing_list.name}-request@{domain}")
     reply["Sender"] = address(mailing_list.display_name, f"{mailing_list.name}-bounces@{domain}")
     reply.replace_header("Auto-Submitted", "auto-replied")
-    original_id = _one_line(header(message, "Message-ID"))
+    original_id = one_line(header(message, "Message-ID"))
     if original_id.startswith("<") and original_id.endswith(">") and len(original_id) < 250:
         reply["In-Reply-To"] = original_id
         reply["References"] = original_id

@@ -25,7 +25,7 @@ from coalition.db import utcnow
 from coalition.extensions import db
 from coalition.mail import notifications, outgoing
 from coalition.mail.incoming import MAX_HEADER_CHARS
-from coalition.mail.messages import _one_line, address, notification
+from coalition.mail.messages import address, notification, one_line
 from coalition.mail.models import InboundKind, InboundMessage, InboundStatus, MailingList
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def _clean_line(value: str) -> str:
     """A header value as one line of text: decoded (clean), then without line breaks or
     control characters (which decoding may produce), so none reaches an outcome, a
     reply or the database."""
-    return _one_line(clean(value))
+    return one_line(clean(value))
 
 
 def header(message: Message, name: str) -> str:
@@ -147,7 +147,7 @@ def sender_of(message: Message, mail_from: str) -> tuple[str, str]:
     except Exception:  # an unreadable From: the envelope sender is all there is
         addresses = ()
     if addresses and addresses[0].addr_spec and "@" in addresses[0].addr_spec:
-        return (clean(_one_line(addresses[0].display_name)),
+        return (clean(one_line(addresses[0].display_name)),
                 clean(addresses[0].addr_spec.lower()))
     return "", clean((mail_from or "").strip().strip("<>").lower())
 

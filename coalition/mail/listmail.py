@@ -42,7 +42,7 @@ from flask import current_app
 
 from coalition.db import utcnow
 from coalition.mail import dmarc, incoming, threads
-from coalition.mail.messages import _one_line, address
+from coalition.mail.messages import address, one_line
 from coalition.mail.models import (
     ArchiveVisibility,
     AttachmentPolicy,
@@ -112,7 +112,7 @@ def _part(content_type: str, body: str, footer: str, end: str) -> _Part:
 def _to_header(recipient: Recipient) -> str:
     """The recipient's name RFC 2047-encoded; an internationalised address (RFC 6532) goes
     as UTF-8, which the transport then sends with SMTPUTF8."""
-    name = _one_line(recipient.name)
+    name = one_line(recipient.name)
     if recipient.email.isascii():
         return formataddr((name, recipient.email), charset="utf-8")
     return formataddr((name, "x@x.invalid"), charset="utf-8").replace(
@@ -126,7 +126,7 @@ def list_id(mailing_list: MailingList, domain: str) -> str:
 def prefixed(subject: str, prefix: str) -> str:
     """The subject with the list's prefix in front, once: a reply's "Re: [Prefix] Topic"
     becomes "[Prefix] Re: Topic", as Mailman writes it."""
-    subject, prefix = _one_line(subject), _one_line(prefix)
+    subject, prefix = one_line(subject), one_line(prefix)
     if not prefix:
         return subject
     rest = " ".join(subject.replace(prefix, " ").split())
@@ -240,7 +240,7 @@ class PostMessage:
         references = " ".join(threads.message_ids(post.references))
         if references:
             headers["References"] = references
-        headers["List-Id"] = f"{_one_line(mailing_list.display_name)} " \
+        headers["List-Id"] = f"{one_line(mailing_list.display_name)} " \
                              f"<{list_id(mailing_list, self.domain)}>"
         headers["List-Help"] = f"<mailto:{request_address}?subject=help>, <{self.list_page}>"
         headers["List-Post"] = "NO" if mailing_list.is_announce else f"<mailto:{list_address}>"
@@ -256,7 +256,7 @@ class PostMessage:
         # message goes round between two lists, ours or others'.
         passed = original.get_all("X-BeenThere") or [] if original is not None else []
         for been in passed[:10]:
-            been = _one_line(str(been))
+            been = one_line(str(been))
             if been.isascii() and _SAFE_HEADER_VALUE.fullmatch(been):
                 headers["X-BeenThere"] = been
         headers["X-BeenThere"] = list_address

@@ -11,12 +11,12 @@ from flask import current_app, render_template
 
 from coalition.db import utcnow
 
-# Control characters other than the line breaks and tabs _one_line turns into spaces:
+# Control characters other than the line breaks and tabs one_line turns into spaces:
 # PostgreSQL refuses NUL outright, and none of them means anything in a header.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _one_line(value: str) -> str:
+def one_line(value: str) -> str:
     """Header text on one line: a CR or LF in a name or subject can never add a header,
     and no control character reaches a header or the database."""
     return " ".join(_CONTROL.sub("", value).splitlines()).strip()
@@ -24,7 +24,7 @@ def _one_line(value: str) -> str:
 
 def address(name: str, email: str) -> Address:
     local, _, domain = email.rpartition("@")
-    return Address(display_name=_one_line(name), username=local, domain=domain)
+    return Address(display_name=one_line(name), username=local, domain=domain)
 
 
 def notification(to_name: str, to_email: str, subject: str, template: str,
@@ -34,7 +34,7 @@ def notification(to_name: str, to_email: str, subject: str, template: str,
     message = EmailMessage()
     message["From"] = address(config["NAME"], config["MAIL_FROM"])
     message["To"] = address(to_name, to_email)
-    message["Subject"] = _one_line(subject)
+    message["Subject"] = one_line(subject)
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain=config["MAIL_DOMAIN"])
     message["Auto-Submitted"] = "auto-generated"

@@ -18,7 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship, validates
 
 from coalition.auth.models import User
 from coalition.db import UTCDateTime, one_of, utcnow
@@ -516,3 +516,8 @@ class SenderRule(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     mailing_list: Mapped[MailingList] = relationship()
+
+    @validates("email")
+    def _lower_case(self, key: str, value: str) -> str:
+        # Compared with senders' lower-cased addresses by plain equality (the index).
+        return value.strip().lower()

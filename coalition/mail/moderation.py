@@ -191,7 +191,7 @@ def moderated_lists(actor: Actor | None) -> list[MailingList]:
 
 def add_moderator(actor: Actor, mailing_list: MailingList, user_email: str) -> ListModerator:
     """Make a login a moderator of the list (focal contacts only)."""
-    services._require_manager(actor)
+    services.require_manager(actor)
     email = normalize_email(user_email, "email")
     user = db.session.scalar(select(User).where(func.lower(User.email) == email))
     if user is None:
@@ -213,7 +213,7 @@ def add_moderator(actor: Actor, mailing_list: MailingList, user_email: str) -> L
 
 
 def remove_moderator(actor: Actor, moderator: ListModerator) -> None:
-    services._require_manager(actor)
+    services.require_manager(actor)
     mailing_list, email = moderator.mailing_list, moderator.user.email
     db.session.delete(moderator)
     audit.record(actor, "remove_moderator", mailing_list, {"moderators": [email, None]},

@@ -19,7 +19,7 @@ from coalition.db import utcnow
 from coalition.errors import PermissionDenied, ValidationError
 from coalition.extensions import db
 from coalition.mail import threads
-from coalition.mail.messages import _one_line
+from coalition.mail.messages import one_line
 from coalition.mail.models import (
     Delivery,
     DeliveryStatus,
@@ -49,7 +49,7 @@ class PostInput:
 
 
 def _check(data: PostInput) -> tuple[str, str, str]:
-    subject = _one_line(data.subject or "")
+    subject = one_line(data.subject or "")
     if not subject:
         raise ValidationError("subject", "Enter a subject.")
     if len(subject) > MAX_SUBJECT:

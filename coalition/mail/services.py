@@ -57,7 +57,7 @@ def can_manage(actor: Actor | None) -> bool:
     return is_active_focal_contact(actor)
 
 
-def _require_manager(actor: Actor | None) -> None:
+def require_manager(actor: Actor | None) -> None:
     if not can_manage(actor):
         raise PermissionDenied("Only a focal contact can manage mailing lists.")
 
@@ -139,7 +139,7 @@ class ListInput:
     hold_days: int = 14
 
 
-def _one_line(value: str | None, field: str, max_length: int, required: bool) -> str:
+def field_line(value: str | None, field: str, max_length: int, required: bool) -> str:
     value = " ".join((value or "").split())
     if required and not value:
         raise ValidationError(field, "This is required.")
@@ -194,7 +194,7 @@ def check_list_name(name: str, list_id: int | None = None) -> str:
 
 def _apply(mailing_list: MailingList, data: ListInput) -> None:
     mailing_list.name = check_list_name(data.name, mailing_list.id)
-    mailing_list.display_name = _one_line(data.display_name, "display_name", 200, True)
+    mailing_list.display_name = field_line(data.display_name, "display_name", 200, True)
     mailing_list.description = _text(data.description, "description", 5000)
     mailing_list.kind = _choice(data.kind, ListKind, "kind")
     mailing_list.subscription_policy = _choice(data.subscription_policy, SubscriptionPolicy,
@@ -209,7 +209,7 @@ def _apply(mailing_list: MailingList, data: ListInput) -> None:
         mailing_list.reply_to_address = None
     mailing_list.archive_visibility = _choice(data.archive_visibility, ArchiveVisibility,
                                               "archive_visibility")
-    mailing_list.subject_prefix = _one_line(data.subject_prefix, "subject_prefix", 60, False)
+    mailing_list.subject_prefix = field_line(data.subject_prefix, "subject_prefix", 60, False)
     mailing_list.footer = _text(data.footer, "footer", 2000)
     mailing_list.nonmember_action = _choice(data.nonmember_action, NonMemberAction,
                                             "nonmember_action")
@@ -226,7 +226,7 @@ def list_input(mailing_list: MailingList) -> ListInput:
 
 
 def create_list(actor: Actor, data: ListInput) -> MailingList:
-    _require_manager(actor)
+    require_manager(actor)
     mailing_list = MailingList()
     _apply(mailing_list, data)
     db.session.add(mailing_list)
@@ -238,7 +238,7 @@ def create_list(actor: Actor, data: ListInput) -> MailingList:
 
 
 def update_list(actor: Actor, mailing_list: MailingList, data: ListInput) -> dict:
-    _require_manager(actor)
+    require_manager(actor)
     before = audit.snapshot(mailing_list, LIST_FIELDS)
     was_subscribing = mailing_list.subscribe_members
     _apply(mailing_list, data)
@@ -252,7 +252,7 @@ def update_list(actor: Actor, mailing_list: MailingList, data: ListInput) -> dic
 
 def set_list_archived(actor: Actor, mailing_list: MailingList, archived: bool) -> None:
     """Archived lists take no posts and no subscribers; nothing about them is deleted."""
-    _require_manager(actor)
+    require_manager(actor)
     if mailing_list.is_archived == archived:
         return
     mailing_list.is_archived = archived

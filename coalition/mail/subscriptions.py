@@ -25,12 +25,12 @@ from coalition.mail.models import (
     SubscriptionStatus,
 )
 from coalition.mail.services import (
-    _one_line,
-    _require_manager,
     can_manage,
     can_moderate,
+    field_line,
     member_of,
     own_subscription,
+    require_manager,
 )
 from coalition.members.models import Member
 from coalition.tokens import TokenExpired, TokenInvalid, make_token, read_token
@@ -79,7 +79,7 @@ def request_subscription(mailing_list: MailingList, email: str, name: str = "",
     if not mailing_list.public_subscribe:
         raise ValidationError(None, "This list does not take subscriptions by this form.")
     email = normalize_email(email)
-    name = _one_line(name, "name", 200, False)
+    name = field_line(name, "name", 200, False)
     subscription = _find(mailing_list, email)
     if subscription is None:
         subscription = Subscription(mailing_list=mailing_list, email=email, name=name,
@@ -200,7 +200,7 @@ def left_on_their_own(subscription_ids: list[int]) -> set[int]:
 
 def approve_subscription(actor: Actor, subscription: Subscription,
                          now: datetime | None = None) -> None:
-    _require_manager(actor)
+    require_manager(actor)
     if not subscription.awaits_approval:
         raise ValidationError(None, "This subscription is not waiting for approval.")
     before = audit.snapshot(subscription, SUBSCRIPTION_AUDITED)
@@ -215,11 +215,11 @@ def add_subscriber(actor: Actor, mailing_list: MailingList, email: str, name: st
                    ) -> Subscription:
     """A focal contact subscribes an address directly (no confirmation: they vouch for it).
     An address that left on its own is not re-added silently: that needs its owner."""
-    _require_manager(actor)
+    require_manager(actor)
     _require_open(mailing_list)
     now = now or utcnow()
     email = normalize_email(email)
-    name = _one_line(name, "name", 200, False)
+    name = field_line(name, "name", 200, False)
     subscription = _find(mailing_list, email)
     if subscription is not None and subscription.is_active:
         raise ValidationError("email", f"{email} is already subscribed.")
@@ -271,7 +271,7 @@ def set_moderated(actor: Actor, subscription: Subscription, on: bool) -> None:
 
 def reenable(actor: Actor, subscription: Subscription, now: datetime | None = None) -> None:
     """A focal contact turns a subscription disabled by bounces back on."""
-    _require_manager(actor)
+    require_manager(actor)
     if subscription.status != SubscriptionStatus.DISABLED:
         raise ValidationError(None, "Only a subscription disabled by bounces can be re-enabled.")
     before = audit.snapshot(subscription, SUBSCRIPTION_AUDITED)

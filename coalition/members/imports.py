@@ -172,7 +172,7 @@ class ImportResult:
         return text
 
 
-def _require_manager(actor: Actor) -> None:
+def require_manager(actor: Actor) -> None:
     if not services.can_manage(actor):
         raise PermissionDenied("Only a focal contact can import members.")
 
@@ -346,7 +346,7 @@ def _check(number: int, cells: list[str], index: dict[str, int]) -> RowResult:
 def preview_import(actor: Actor, data: bytes) -> ImportPreview:
     """Read `data` (a CSV file) and say, row by row, what importing it would do. Writes
     nothing. A file that cannot be read at all raises ValidationError("file", ...)."""
-    _require_manager(actor)
+    require_manager(actor)
     text, notes = _decode(data)
     records = _records(text, _delimiter(text))
     first = next(records, None)
@@ -503,7 +503,7 @@ def apply_import(actor: Actor, preview: ImportPreview, mode: str = VALID_ROWS,
                  today: date | None = None) -> ImportResult:
     """Write what `preview` plans: every valid row, or (all or nothing) nothing at all if a
     row has an error. Only flushes; the caller commits, so the import is one transaction."""
-    _require_manager(actor)
+    require_manager(actor)
     if mode not in MODES:
         raise ValidationError("mode", "Choose whether to import the valid rows only or all "
                                       "or nothing.")

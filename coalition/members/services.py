@@ -97,7 +97,7 @@ def can_manage(actor: Actor) -> bool:
     return is_active_focal_contact(actor)
 
 
-def _require_manager(actor: Actor) -> None:
+def require_manager(actor: Actor) -> None:
     if not can_manage(actor):
         raise PermissionDenied("Only a focal contact can manage members.")
 
@@ -202,7 +202,7 @@ ALL_FIELDS = tuple(f.name for f in fields(MemberInput))
 
 def create_member(actor: Actor, data: MemberInput, status: str = MemberStatus.ACTIVE,
                   today: date | None = None) -> Member:
-    _require_manager(actor)
+    require_manager(actor)
     if status not in {s.value for s in MemberStatus}:
         raise ValidationError("status", "Choose a status from the list.")
     member = Member(status=status)
@@ -232,7 +232,7 @@ def update_member(actor: Actor, member: Member, data: MemberInput) -> dict:
 
 def set_status(actor: Actor, member: Member, status: str, on: date | None = None) -> None:
     """Move a member along applicant → active → lapsed → left (and back to active)."""
-    _require_manager(actor)
+    require_manager(actor)
     status = MemberStatus(status)
     if status == member.status:
         return
@@ -283,7 +283,7 @@ def _sync_login(actor: Actor, member: Member) -> None:
 def erase_member(actor: Actor, member: Member, now: datetime | None = None) -> None:
     """Data-protection erasure: blank every personal field here, in the member's login and
     in the audit trail; keep group, region, country, status and dates for the counts."""
-    _require_manager(actor)
+    require_manager(actor)
     if member.erased_at:
         return
     now = now or utcnow()
@@ -363,7 +363,7 @@ ORGANIZATION_FIELDS = ("name", "acronym", "stakeholder_group", "country", "websi
 
 
 def create_organization(actor: Actor, data: OrganizationInput) -> Organization:
-    _require_manager(actor)
+    require_manager(actor)
     organization = Organization()
     _apply_organization(organization, data)
     db.session.add(organization)
@@ -374,7 +374,7 @@ def create_organization(actor: Actor, data: OrganizationInput) -> Organization:
 
 def update_organization(actor: Actor, organization: Organization,
                         data: OrganizationInput) -> None:
-    _require_manager(actor)
+    require_manager(actor)
     before = audit.snapshot(organization, ORGANIZATION_FIELDS)
     _apply_organization(organization, data)
     changes = audit.diff(before, audit.snapshot(organization, ORGANIZATION_FIELDS))
@@ -384,7 +384,7 @@ def update_organization(actor: Actor, organization: Organization,
 
 def set_organization_archived(actor: Actor, organization: Organization, archived: bool,
                               now: datetime | None = None) -> None:
-    _require_manager(actor)
+    require_manager(actor)
     if organization.is_archived == archived:
         return
     organization.is_archived = archived

@@ -67,7 +67,7 @@ def can_manage(actor: Actor | None) -> bool:
     return is_active_focal_contact(actor)
 
 
-def _require_manager(actor: Actor) -> None:
+def require_manager(actor: Actor) -> None:
     if not can_manage(actor):
         raise PermissionDenied("Only a focal contact can manage the report archive.")
 
@@ -233,7 +233,7 @@ def create_report(actor: Actor, data: ReportInput, files: Iterable[FileInput] = 
                   visibility: str = Visibility.DRAFT, fy_start_month: int = 1,
                   now: datetime | None = None) -> Report:
     """A new report (a draft unless told otherwise) with its files."""
-    _require_manager(actor)
+    require_manager(actor)
     if visibility not in {v.value for v in Visibility}:
         raise ValidationError("visibility", "Choose draft, members or public.")
     report = Report(visibility=Visibility.DRAFT.value, download_count=0, search_text="")
@@ -253,7 +253,7 @@ def create_report(actor: Actor, data: ReportInput, files: Iterable[FileInput] = 
 
 def update_report(actor: Actor, report: Report, data: ReportInput,
                   fy_start_month: int = 1) -> None:
-    _require_manager(actor)
+    require_manager(actor)
     before = _snapshot(report)
     _apply(report, data, fy_start_month)
     changes = audit.diff(before, _snapshot(report))
@@ -265,7 +265,7 @@ def update_report(actor: Actor, report: Report, data: ReportInput,
 def set_visibility(actor: Actor, report: Report, visibility: str,
                    now: datetime | None = None) -> None:
     """Publish (to members or to the public) or unpublish (back to draft)."""
-    _require_manager(actor)
+    require_manager(actor)
     if visibility not in {v.value for v in Visibility}:
         raise ValidationError("visibility", "Choose draft, members or public.")
     if visibility == report.visibility:
@@ -285,7 +285,7 @@ def set_visibility(actor: Actor, report: Report, visibility: str,
 
 
 def add_file(actor: Actor, report: Report, item: FileInput) -> ReportFile:
-    _require_manager(actor)
+    require_manager(actor)
     ((item, upload),) = check_files([item], fallback=report.slug)
     row = _store(actor, report, item, upload)
     db.session.flush()
@@ -298,7 +298,7 @@ def add_file(actor: Actor, report: Report, item: FileInput) -> ReportFile:
 def replace_file(actor: Actor, old: ReportFile, item: FileInput,
                  now: datetime | None = None) -> ReportFile:
     """A new version of a file; the old one stays downloadable as an earlier version."""
-    _require_manager(actor)
+    require_manager(actor)
     if old.replaced_at is not None:
         raise ValidationError("file", "This is already an earlier version; replace the "
                                       "current one.")
@@ -320,7 +320,7 @@ def set_archived(actor: Actor, report: Report, archived: bool,
                  now: datetime | None = None) -> None:
     """Archived reports leave every listing and page except the focal contact's; nothing
     is deleted, and restoring brings the report back as it was."""
-    _require_manager(actor)
+    require_manager(actor)
     if report.is_archived == archived:
         return
     report.is_archived = archived
@@ -330,7 +330,7 @@ def set_archived(actor: Actor, report: Report, archived: bool,
 
 
 def set_allowed_kinds(actor: Actor, kinds: set[str]) -> None:
-    _require_manager(actor)
+    require_manager(actor)
     unknown = kinds - {kind.code for kind in report_files.OPTIONAL_KINDS}
     if unknown:
         raise ValidationError("kinds", "Choose kinds of file from the list.")
@@ -383,7 +383,7 @@ def reindex(actor: Actor, report_ids: Iterable[int] | None = None,
             progress=None) -> tuple[int, list[str]]:
     """Read every stored PDF's text again (after a pypdf upgrade, or for files imported
     before text extraction) and rebuild the search text. Returns (reports, problems)."""
-    _require_manager(actor)
+    require_manager(actor)
     store = report_files.storage()
     statement = select(Report).order_by(Report.id)
     if report_ids is not None:
