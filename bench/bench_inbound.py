@@ -45,13 +45,11 @@ import pstats
 import random
 import signal
 import smtplib
-import socket
 import statistics
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
@@ -62,7 +60,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SECRET_KEY, add_database_options, database
+from bench.common import SECRET_KEY, Timers, add_database_options, database, free_port
 from coalition import create_app
 from coalition.auth.models import SystemActor
 from coalition.extensions import db
@@ -94,12 +92,6 @@ PARAGRAPH = (
     "made more concrete: which operators, which timelines, and who reports on progress. "
     "We can offer two case studies from community networks in rural areas, and would be "
     "glad to present them at the open consultation.\n")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def sender(index: int, subscribers: int) -> tuple[str, str]:
@@ -239,74 +231,44 @@ def fill(subscribers: int, attachment_kb: int) -> None:
 
 # --- cheap instrumentation of the server ----------------------------------------------------
 
-class Details:
+class Details(Timers):
     """Seconds spent (summed over the server's worker threads) in a few functions, the SQL
     statements sent by their first word, and optionally a cProfile of each message."""
 
     def __init__(self, profile: bool) -> None:
-        self.lock = threading.Lock()
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: Counter[str] = Counter()
-        self.statements: Counter[str] = Counter()
-        self.sql_seconds = 0.0
+        super().__init__()
         self.profile = profile
         self.stats: pstats.Stats | None = None
-        self.patches: list[tuple[object, str, object]] = []
 
     def timed(self, name: str, function, profiled: bool = False):
+        if not (profiled and self.profile):
+            return super().timed(name, function)
+
         def wrapper(*args, **kwargs):
-            profile = cProfile.Profile() if profiled and self.profile else None
+            profile = cProfile.Profile()
             start = time.perf_counter()
-            if profile is not None:
-                profile.enable()
+            profile.enable()
             try:
                 return function(*args, **kwargs)
             finally:
-                if profile is not None:
-                    profile.disable()
-                seconds = time.perf_counter() - start
+                profile.disable()
+                self.add(name, time.perf_counter() - start)
                 with self.lock:
-                    self.seconds[name] += seconds
-                    self.calls[name] += 1
-                    if profile is not None:
-                        if self.stats is None:
-                            self.stats = pstats.Stats(profile, stream=io.StringIO())
-                        else:
-                            self.stats.add(profile)
+                    if self.stats is None:
+                        self.stats = pstats.Stats(profile, stream=io.StringIO())
+                    else:
+                        self.stats.add(profile)
         return wrapper
 
-    def patch(self, owner, attribute: str, name: str, profiled: bool = False) -> None:
-        original = getattr(owner, attribute)
-        self.patches.append((owner, attribute, original))
-        setattr(owner, attribute, self.timed(name, original, profiled))
-
     def install(self, engine) -> None:
-        self.engine = engine
         self.patch(lmtp.InboundHandler, "_known", "RCPT: list lookup")
         self.patch(lmtp.InboundHandler, "deliver", "DATA: store, commit, handle", True)
         self.patch(inbound, "process", "handle (inbound.process)")
         self.patch(posting, "queue_copies", "posting.queue_copies")
-        sa.event.listen(engine, "before_cursor_execute", self._before)
-        sa.event.listen(engine, "after_cursor_execute", self._after)
+        self.listen(engine)
 
-    def remove(self) -> None:
-        for owner, attribute, original in reversed(self.patches):
-            setattr(owner, attribute, original)
-        self.patches.clear()
-        sa.event.remove(self.engine, "before_cursor_execute", self._before)
-        sa.event.remove(self.engine, "after_cursor_execute", self._after)
-
-    def _before(self, conn, cursor, statement, parameters, context, executemany):
-        conn.info["bench_started"] = time.perf_counter()
-
-    def _after(self, conn, cursor, statement, parameters, context, executemany):
-        seconds = time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
-        word = statement.lstrip().split(None, 1)[0].upper()
-        if word == "INSERT" and " SELECT " in statement:
-            word = "INSERT ... SELECT"
-        with self.lock:
-            self.statements[word] += 1
-            self.sql_seconds += seconds
+    def classify(self, word: str, statement: str) -> str:
+        return "INSERT ... SELECT" if word == "INSERT" and " SELECT " in statement else word
 
 
 # --- the run --------------------------------------------------------------------------------

@@ -49,12 +49,10 @@ import os
 import pstats
 import signal
 import smtplib
-import socket
 import sys
 import tempfile
 import threading
 import time
-from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -62,7 +60,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SECRET_KEY, add_database_options, database
+from bench.common import SECRET_KEY, Timers, add_database_options, database, free_port
 from coalition import create_app
 from coalition.auth.models import SystemActor
 from coalition.extensions import db
@@ -120,12 +118,6 @@ The secretariat
 
 
 # --- the sink, in its own process -------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
 
 class CountingHandler:
     """Counts what arrives; keeps each recipient's VERP token and whether the message
@@ -337,64 +329,20 @@ def check_sink(report: dict, tokens: dict[str, str], what: str) -> list[str]:
 
 # --- the timed worker, with cheap instrumentation ---------------------------------------
 
-class Details:
+class Details(Timers):
     """Seconds spent (summed over the worker's threads) in a few functions, and the SQL
     statements sent, by their first word."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: Counter[str] = Counter()
-        self.statements: Counter[str] = Counter()
-        self.sql_seconds = 0.0
-        self.patches: list[tuple[object, str, object]] = []
-
-    def add(self, name: str, seconds: float) -> None:
-        with self.lock:
-            self.seconds[name] += seconds
-            self.calls[name] += 1
-
-    def timed(self, name: str, function):
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self.add(name, time.perf_counter() - start)
-        return wrapper
-
-    def patch(self, owner: object, attribute: str, name: str) -> None:
-        original = getattr(owner, attribute)
-        self.patches.append((owner, attribute, original))
-        setattr(owner, attribute, self.timed(name, original))
 
     def install(self, engine) -> None:
         # claim() and record() are looked up in delivery's globals by Worker._one_batch.
         self.patch(delivery, "claim", "claim (select + update + commit)")
         self.patch(delivery, "record", "record (update + commit)")
         self.patch(PostMessage, "render", "render one copy")
-        self.engine = engine
-        sa.event.listen(engine, "before_cursor_execute", self._before)
-        sa.event.listen(engine, "after_cursor_execute", self._after)
+        self.listen(engine)
 
-    def remove(self) -> None:
-        for owner, attribute, original in reversed(self.patches):
-            setattr(owner, attribute, original)
-        self.patches.clear()
-        sa.event.remove(self.engine, "before_cursor_execute", self._before)
-        sa.event.remove(self.engine, "after_cursor_execute", self._after)
-
-    def _before(self, conn, cursor, statement, parameters, context, executemany):
-        conn.info["bench_started"] = time.perf_counter()
-
-    def _after(self, conn, cursor, statement, parameters, context, executemany):
-        seconds = time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())
-        word = statement.lstrip().split(None, 1)[0].upper()
-        if word == "SELECT" and " FOR UPDATE" in statement:
-            word = "SELECT ... FOR UPDATE"
-        with self.lock:
-            self.statements[word] += 1
-            self.sql_seconds += seconds
+    def classify(self, word: str, statement: str) -> str:
+        return "SELECT ... FOR UPDATE" if word == "SELECT" and " FOR UPDATE" in statement \
+            else word
 
 
 class TimedTransport:
