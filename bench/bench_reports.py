@@ -34,7 +34,6 @@ import os
 import random
 import re
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -49,7 +48,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import SECRET_KEY, add_database_options, database
+from bench.common import SECRET_KEY, add_database_options, database, free_port
 from coalition import PROJECT_ROOT, create_app, fiscal
 from coalition.extensions import db
 from coalition.migrate import upgrade
@@ -254,12 +253,6 @@ def fill(count: int) -> Built:
                 "SELECT count(*) FROM reports_fts WHERE reports_fts MATCH :w"), {"w": word + "*"})
             assert indexed == len(found), f"FTS index finds {indexed} of {len(found)} {word!r}"
     return Built(listed=listed, matches=matches)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(port: int, path: str) -> tuple[int, str]:

@@ -304,6 +304,7 @@ def forward_to_owners(inbound: InboundMessage, mailing_list: MailingList,
     name, sender = sender_of(message, inbound.mail_from)
     subject = header(message, "Subject") or "(no subject)"
     domain = current_app.config["MAIL_DOMAIN"]
+    attach = _original_attacher(message, inbound.raw)  # decided once, for every owner
     for owner in owners:
         notice = notification(
             owner.name, owner.email,
@@ -316,17 +317,16 @@ def forward_to_owners(inbound: InboundMessage, mailing_list: MailingList,
         notice[FORWARD_MARK] = mailing_list.name
         if sender and "@" in sender:
             notice["Reply-To"] = address(name, sender)
-        _attach_original(notice, inbound.raw)
+        attach(notice)
         outgoing.queue(notice)
     return f"forwarded to {len(owners)} focal contact(s)"
 
 
-def _attach_original(notice: EmailMessage, raw: bytes) -> None:
-    """The message as it came, as message/rfc822; bytes no parser can write back out (a
-    broken encoding), or a message only the lenient parser reads (a huge header, which
-    writing out again would take as long as reading), go as a plain .eml file instead,
-    still whole."""
-    original = parse(raw)
+def _original_attacher(original: Message, raw: bytes):
+    """How the message goes into each owner's notice: as it came, as message/rfc822; bytes
+    no parser can write back out (a broken encoding), or a message only the lenient
+    parser reads (a huge header, which writing out again would take as long as reading),
+    as a plain .eml file instead, still whole. Tried once, whatever the number of owners."""
     attempt = EmailMessage()
     try:
         if not isinstance(original, EmailMessage):
@@ -334,10 +334,10 @@ def _attach_original(notice: EmailMessage, raw: bytes) -> None:
         attempt.add_attachment(original)
         attempt.as_bytes(policy=SMTP_POLICY)
     except Exception:
-        notice.add_attachment(raw, maintype="application", subtype="octet-stream",
-                              filename="original-message.eml")
-        return
-    notice.add_attachment(original)
+        return lambda notice: notice.add_attachment(
+            raw, maintype="application", subtype="octet-stream",
+            filename="original-message.eml")
+    return lambda notice: notice.add_attachment(original)
 
 
 def outcome_line(inbound: InboundMessage) -> str:

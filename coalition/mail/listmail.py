@@ -331,7 +331,6 @@ class PostMessage:
         # as do those of a sender whose address the email package cannot write.
         reachable = post.sender_email.isascii() and sender is not None
         munged = not reachable or dmarc.is_strict(post.sender_email.rpartition("@")[2])
-        self.from_munged = munged
         if munged:
             headers["From"] = _sender_address(
                 f"{post.sender_name} via {mailing_list.display_name}", list_address)

@@ -18,7 +18,6 @@ from coalition.errors import PermissionDenied, ValidationError
 from coalition.extensions import db
 from coalition.mail import notifications, posting, services
 from coalition.mail.models import (
-    InboundMessage,
     ListModerator,
     MailingList,
     Post,
@@ -156,9 +155,8 @@ def held_count(mailing_list: MailingList) -> int:
 
 def size_of(post: Post) -> int:
     """The message's size in bytes: as it arrived by e-mail, else its text."""
-    if post.inbound_id is not None:
-        return db.session.scalar(select(InboundMessage.size).where(
-            InboundMessage.id == post.inbound_id)) or 0
+    if post.inbound is not None:
+        return post.inbound.size
     return len(post.body.encode()) + sum(item.size for item in post.attachments)
 
 
@@ -166,7 +164,7 @@ def held_posts(mailing_list: MailingList) -> list[Post]:
     """The queue, oldest first (the first to expire)."""
     return list(db.session.scalars(select(Post).where(
         Post.list_id == mailing_list.id, Post.status == PostStatus.HELD.value)
-        .options(selectinload(Post.attachments))
+        .options(selectinload(Post.attachments), selectinload(Post.inbound))
         .order_by(Post.held_at, Post.id)))
 
 

@@ -22,8 +22,6 @@ from coalition.mail.models import (
 )
 from coalition.pagination import Page, paginate
 
-ARCHIVE_PAGE = 50
-
 
 def address(mailing_list: MailingList) -> str:
     return f"{mailing_list.name}@{current_app.config['MAIL_DOMAIN']}"
@@ -87,14 +85,6 @@ def can_read_archive(actor: Actor | None, mailing_list: MailingList) -> bool:
     if mailing_list.archive_visibility == ArchiveVisibility.MEMBERS:
         return services.member_of(actor) is not None
     return False
-
-
-def archived_posts(mailing_list: MailingList, page: int = 1) -> Page:
-    """What was sent to the list, newest first (drafts and held posts are not)."""
-    query = (select(Post).where(Post.list_id == mailing_list.id,
-                                Post.status == PostStatus.QUEUED)
-             .order_by(Post.queued_at.desc(), Post.id.desc()))
-    return paginate(query, page, ARCHIVE_PAGE)
 
 
 # --- the focal contact's subscribers page ------------------------------------------------
