@@ -62,6 +62,7 @@ class Incoming:
     auto_submitted: str
     precedence: str
     x_loop: list[str]
+    been_there: list[str]  # X-BeenThere: each list the message went through
     content_type: str
     size: int
     text: str
@@ -442,5 +443,6 @@ def parse(raw: bytes, envelope_sender: str = "") -> Incoming:
         auto_submitted=headers.get("Auto-Submitted").lower(),
         precedence=headers.get("Precedence").lower(),
         x_loop=[value.lower() for value in headers.get_all("X-Loop")],
+        been_there=[value.lower() for value in headers.get_all("X-BeenThere")],
         content_type=_content_type(lenient), size=len(raw), text=text,
         attachments=attachments, defects=list(dict.fromkeys(defects)))

@@ -29,8 +29,6 @@ our List-Id instead.
 from __future__ import annotations
 
 from datetime import datetime
-from email.parser import BytesHeaderParser
-from email.policy import compat32
 from email.utils import getaddresses, make_msgid
 
 from flask import current_app
@@ -76,15 +74,6 @@ ANNOUNCE_HELD = ("An announcement received by e-mail waits for a moderator: its 
 MAIL_DAEMONS = {"mailer-daemon", "postmaster"}
 
 
-def _been_there(raw: bytes) -> list[str]:
-    """The X-BeenThere values of the received message (each list it went through)."""
-    try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
-        return [str(value) for value in headers.get_all("X-BeenThere") or []]
-    except Exception:  # an unreadable header names no list
-        return []
-
-
 def _posted_here(mailing_list: MailingList, message_id: str):
     """Posts of the list that are `message_id`'s message: under that id, or under an id
     of ours that replaced it because another list had it first (_message_id); the stored
@@ -97,12 +86,11 @@ def _posted_here(mailing_list: MailingList, message_id: str):
         (Post.message_id == message_id) | Post.inbound_id.in_(received))
 
 
-def _dropped(mailing_list: MailingList, message: Incoming, mail_from: str,
-             been_there: list[str]) -> str | None:
+def _dropped(mailing_list: MailingList, message: Incoming, mail_from: str) -> str | None:
     """Why the message makes no post at all, or None."""
     domain = current_app.config["MAIL_DOMAIN"]
     address = f"{mailing_list.name}@{domain}"
-    marked = {found.lower() for _, found in getaddresses(message.x_loop + been_there)}
+    marked = {found.lower() for _, found in getaddresses(message.x_loop + message.been_there)}
     if f"<{list_identifier(mailing_list, domain)}>" in message.list_id.lower() \
             or address in marked:
         return "dropped: the list's own message came back (a mail loop)"
@@ -183,7 +171,7 @@ def _decide(mailing_list: MailingList, post: Post, message: Incoming) -> tuple[s
     if message.attachments and mailing_list.attachment_policy == AttachmentPolicy.HOLD:
         return "hold", (f"The message has {len(message.attachments)} attachment(s); the "
                         "list holds messages with attachments for a moderator.")
-    login = _login(address)
+    login = post.author  # the active login behind the address, found when the post was made
     subscription = _subscription(mailing_list, address)
     active = subscription is not None and subscription.status == SubscriptionStatus.ACTIVE
     policy = mailing_list.posting_policy
@@ -215,12 +203,13 @@ def _make_post(mailing_list: MailingList, inbound: InboundMessage, message: Inco
     Message-ID). When the copy that won went to another of our lists (a cross-post
     arriving at both at once), this one takes an id of its own, as _message_id does."""
     message_id, references = _message_id(message)
-    login = _login(_normalized(message.sender_email))
+    address = _normalized(message.sender_email)
+    login = _login(address)
     for attempt in range(2):
         post = Post(
-            mailing_list=mailing_list, author_id=login.id if login is not None else None,
+            mailing_list=mailing_list, author=login,
             sender_name=(message.sender_name or message.sender_email.partition("@")[0])[:200],
-            sender_email=_normalized(message.sender_email)[:254],
+            sender_email=address[:254],
             subject=message.subject or "(no subject)", body=body,
             body_format=PostFormat.TEXT.value, status=PostStatus.DRAFT.value,
             message_id=message_id, in_reply_to=message.in_reply_to, references=references,
@@ -245,7 +234,7 @@ def receive(mailing_list: MailingList, inbound: InboundMessage, now: datetime) -
     """Apply the list's rules to a stored message; returns what came of it (the
     InboundMessage's outcome). Runs in the caller's transaction."""
     message = incoming.parse(inbound.raw, envelope_sender=inbound.mail_from)
-    dropped = _dropped(mailing_list, message, inbound.mail_from, _been_there(inbound.raw))
+    dropped = _dropped(mailing_list, message, inbound.mail_from)
     if dropped is not None:
         return dropped
 
@@ -277,17 +266,18 @@ def receive(mailing_list: MailingList, inbound: InboundMessage, now: datetime) -
     if action == "hold":
         moderation.hold(post, reason, now)
         return f"held for moderation as post {post.id}: {reason}"
+    _close(post, action, reason, now)
     if action == NonMemberAction.REJECT:
-        post.status = PostStatus.REJECTED.value
-        post.moderated_at = now
-        post.moderation_note = reason
-        audit.record(RECEIVER, "reject", post, {"status": ["draft", "rejected"]},
-                     summary=reason[:200])
         notifications.post_rejected(post, reason)
         return f"rejected (the sender is told): {reason}"
-    post.status = PostStatus.DISCARDED.value
+    return f"discarded: {reason}"
+
+
+def _close(post: Post, action: str, reason: str, now: datetime) -> None:
+    """Refused by the rules (reject or discard): kept, with why, for the moderators."""
+    status = PostStatus.REJECTED if action == NonMemberAction.REJECT else PostStatus.DISCARDED
+    post.status = status.value
     post.moderated_at = now
     post.moderation_note = reason
-    audit.record(RECEIVER, "discard", post, {"status": ["draft", "discarded"]},
+    audit.record(RECEIVER, str(action), post, {"status": ["draft", status.value]},
                  summary=reason[:200])
-    return f"discarded: {reason}"
