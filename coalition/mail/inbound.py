@@ -23,9 +23,8 @@ from sqlalchemy import select
 
 from coalition.db import utcnow
 from coalition.extensions import db
-from coalition.mail import notifications, outgoing
-from coalition.mail.incoming import MAX_HEADER_CHARS
-from coalition.mail.messages import address, notification, one_line
+from coalition.mail import incoming, notifications, outgoing
+from coalition.mail.messages import address, notification
 from coalition.mail.models import InboundKind, InboundMessage, InboundStatus, MailingList
 
 log = logging.getLogger(__name__)
@@ -85,44 +84,16 @@ def list_for(recipient: str) -> tuple[MailingList, Address] | None:
 # --- reading a message that may be malformed in any way ---------------------------------
 
 def parse(raw: bytes) -> Message:
-    """The message as the `email` package reads it: it never raises, whatever the bytes
-    (defects are recorded on the message instead). A message with a huge header is read
-    by the lenient parser only: the modern one takes time that grows with the square of a
-    header's length (20 s for 1.5 MB), which would let one message hold a server thread
-    for hours. Read so, it has no typed headers: the sender then comes from the envelope."""
-    lenient = email.message_from_bytes(raw, policy=email.policy.compat32)
-    # Every part's headers, as incoming.parse checks them: a nested part's huge header
-    # costs the modern parser (and get_body, get_content) as much as a top-level one.
-    if any(len(str(value)) > MAX_HEADER_CHARS
-           for part in lenient.walk() for value in part.values()):
-        return lenient
-    return email.message_from_bytes(raw, policy=email.policy.default)
-
-
-def clean(text: str) -> str:
-    """Text that can be written out again: raw 8-bit bytes in a header (which the parser
-    keeps as surrogates) read as UTF-8, else as Windows-1252, the usual culprit."""
-    if not any("\udc80" <= char <= "\udcff" for char in text):
-        return text
-    data = text.encode("utf-8", errors="surrogateescape")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
-
-
-def _clean_line(value: str) -> str:
-    """A header value as one line of text: decoded (clean), then without line breaks or
-    control characters (which decoding may produce), so none reaches an outcome, a
-    reply or the database."""
-    return one_line(clean(value))
+    """The message as the `email` package reads it, whatever the bytes (never raises; a
+    huge header makes it the lenient reading: see incoming.read)."""
+    return incoming.read(raw)[0]
 
 
 def header(message: Message, name: str) -> str:
     """A header's text on one line, or "" (a header the parser cannot read counts as none)."""
     try:
         value = message.get(name)
-        return _clean_line(str(value)) if value is not None else ""
+        return incoming.header_line(str(value)) if value is not None else ""
     except Exception:  # a malformed header: whatever is wrong with it, it says nothing usable
         return ""
 
@@ -136,7 +107,7 @@ def _raw_message_id(raw: bytes) -> str | None:
     if value is None:
         return None
     # Only kept to find the message again (InboundMessage.message_id, 250 characters).
-    return _clean_line(str(value))[:250] or None
+    return incoming.header_line(str(value))[:250] or None
 
 
 def sender_of(message: Message, mail_from: str) -> tuple[str, str]:
@@ -144,12 +115,16 @@ def sender_of(message: Message, mail_from: str) -> tuple[str, str]:
     try:
         field = message.get("From")
         addresses = getattr(field, "addresses", ()) if field is not None else ()
-    except Exception:  # an unreadable From: the envelope sender is all there is
+    except Exception:  # an unreadable From: read it as text below
         addresses = ()
-    if addresses and addresses[0].addr_spec and "@" in addresses[0].addr_spec:
-        return (clean(one_line(addresses[0].display_name)),
-                clean(addresses[0].addr_spec.lower()))
-    return "", clean((mail_from or "").strip().strip("<>").lower())
+    if addresses and "@" in (addresses[0].addr_spec or ""):
+        # The typed header keeps raw 8-bit bytes of a name, which repaired() reads.
+        return (incoming.header_line(addresses[0].display_name),
+                incoming.header_line(addresses[0].addr_spec).lower())
+    name, sender = incoming.first_address([header(message, "From")])
+    if not sender:
+        name, sender = incoming.first_address([mail_from or ""])
+    return name, sender
 
 
 def is_automated(message: Message, mail_from: str) -> bool:
@@ -168,19 +143,8 @@ def is_automated(message: Message, mail_from: str) -> bool:
 
 
 def text_body(message: Message) -> str:
-    """The first plain-text part's text ("" if there is none or it cannot be read)."""
-    try:
-        part = message.get_body(preferencelist=("plain",)) \
-            if isinstance(message, EmailMessage) else None
-    except Exception:
-        part = None
-    if part is None:
-        return ""
-    try:
-        return part.get_content()
-    except Exception:  # an unknown charset or a broken encoding: read what can be read
-        payload = part.get_payload(decode=True) or b""
-        return payload.decode("utf-8", errors="replace")
+    """The message's readable text ("" if it has none), as posts read it."""
+    return incoming.message_text(message)
 
 
 # --- storing and handling ---------------------------------------------------------------

@@ -15,7 +15,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 from email import message_from_bytes
-from email.header import decode_header, make_header
+from email.header import Header, decode_header, make_header
 from email.message import Message
 from email.policy import compat32
 from email.policy import default as default_policy
@@ -79,9 +79,26 @@ class Incoming:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _one_line(value: str) -> str:
-    """Header text on one line, without control characters (PostgreSQL refuses NUL)."""
-    return " ".join(_CONTROL.sub("", value).split())
+def repaired(text: str) -> str:
+    """Text that can be written out again: raw 8-bit bytes in a header (which the parser
+    keeps as surrogates) read as UTF-8, else as Windows-1252, the usual culprit."""
+    if not any("\udc80" <= char <= "\udcff" for char in text):
+        return text
+    data = text.encode("utf-8", errors="surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def header_line(value: str) -> str:
+    """Header text on one line, without control characters (PostgreSQL refuses NUL) or
+    raw bytes."""
+    return " ".join(_CONTROL.sub("", repaired(value)).split())
+
+
+def _clean_text(text: str) -> str:
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 class _Headers:
@@ -93,37 +110,55 @@ class _Headers:
     def get(self, name: str) -> str:
         try:
             value = self.modern.get(name)
-            return "" if value is None else _one_line(str(value))
+            text = "" if value is None else header_line(str(value))
+            # The modern parser writes raw 8-bit bytes of an address header as U+FFFD;
+            # the lenient reading keeps them, and _decoded makes them letters again.
+            return self._lenient(name) if "\ufffd" in text else text
         except Exception as error:  # a header the modern parser cannot read
             self.defects.append(f"{name}: {type(error).__name__}")
         return self._lenient(name)
 
     def get_all(self, name: str) -> list[str]:
         try:
-            return [_one_line(str(value)) for value in self.modern.get_all(name) or []]
+            values = [header_line(str(value)) for value in self.modern.get_all(name) or []]
+            if not any("\ufffd" in value for value in values):
+                return values
         except Exception as error:
             self.defects.append(f"{name}: {type(error).__name__}")
-        return [_one_line(_decoded(value)) for value in self.lenient.get_all(name) or []]
+        return [header_line(_decoded(value)) for value in self.lenient.get_all(name) or []]
 
     def _lenient(self, name: str) -> str:
         value = self.lenient.get(name)
-        return "" if value is None else _one_line(_decoded(value))
+        return "" if value is None else header_line(_decoded(value))
 
 
 def _decoded(value) -> str:
     """An RFC 2047 header value as text, whatever its charsets claim (the start of it, for
-    a huge one)."""
+    a huge one); raw 8-bit bytes, which some mail programs still send, read as UTF-8, else
+    as Windows-1252."""
     try:
-        return str(make_header(decode_header(str(value)[:MAX_HEADER_CHARS])))
+        parts = decode_header(value if isinstance(value, Header)
+                              else str(value)[:MAX_HEADER_CHARS])
+        return str(make_header([
+            (data, _guess(data) if isinstance(data, bytes) and charset in
+             (None, "unknown-8bit") else charset) for data, charset in parts]))
     except Exception:
         return str(value).encode("ascii", "replace").decode("ascii") \
             if isinstance(value, str) else ""
 
 
+def _guess(data: bytes) -> str:
+    try:
+        data.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        return "windows-1252"
+
+
 def header_text(message: Message, name: str) -> str:
     """A header of a leniently parsed message as one line of text ("" if absent)."""
     value = message.get(name)
-    return "" if value is None else _one_line(_decoded(value))
+    return "" if value is None else header_line(_decoded(value))
 
 
 def stripped_note(attachments: list[IncomingAttachment]) -> str:
@@ -132,13 +167,13 @@ def stripped_note(attachments: list[IncomingAttachment]) -> str:
     return f"[The list removed {len(attachments)} attachment(s): {names}]"
 
 
-def _address(values: list[str]) -> tuple[str, str]:
+def first_address(values: list[str]) -> tuple[str, str]:
     """The first usable (name, address) among header values."""
     for name, address in getaddresses(values):
         address = address.strip().strip("<>")
         local, at, domain = address.rpartition("@")
         if at and local and "." in domain and not any(c.isspace() for c in address):
-            return _one_line(name), address.lower()
+            return header_line(name), address.lower()
     return "", ""
 
 
@@ -394,30 +429,47 @@ def _max_body() -> int:
     return MAX_BODY
 
 
-def parse(raw: bytes, envelope_sender: str = "") -> Incoming:
-    """The message's parts we use; never raises for anything a sender can send."""
+def read(raw: bytes) -> tuple[Message, Message, list[str]]:
+    """The message read by the modern parser (typed headers) where it can, and by the
+    lenient one, which never fails; and what went wrong. A message with a huge header in
+    any part is read leniently only: the modern parser's time grows with the square of a
+    header's length (20 s for 1.5 MB), which would let one message hold a thread for
+    hours."""
     defects: list[str] = []
     lenient = message_from_bytes(raw, policy=compat32)
-    huge = any(len(str(value)) > MAX_HEADER_CHARS
-               for part in lenient.walk() for value in part.values())
-    if huge:
+    if any(len(str(value)) > MAX_HEADER_CHARS
+           for part in lenient.walk() for value in part.values()):
         defects.append(f"a header longer than {MAX_HEADER_CHARS:,} characters: read leniently")
-        modern = lenient
-    else:
-        try:
-            modern = message_from_bytes(raw, policy=default_policy)
-        except Exception as error:  # the modern parser gave up: the lenient one never does
-            defects.append(f"parsed leniently: {type(error).__name__}")
-            modern = lenient
+        return lenient, lenient, defects
+    try:
+        return message_from_bytes(raw, policy=default_policy), lenient, defects
+    except Exception as error:  # the modern parser gave up: the lenient one never does
+        defects.append(f"parsed leniently: {type(error).__name__}")
+        return lenient, lenient, defects
+
+
+def message_text(message: Message) -> str:
+    """The readable text of a message (its first plain-text part, else its HTML as text),
+    however it was read; "" if it has none."""
+    try:
+        text, _ = _body(message, [])
+    except Exception:  # modern header objects failed inside the body
+        return ""
+    return _clean_text(text)
+
+
+def parse(raw: bytes, envelope_sender: str = "") -> Incoming:
+    """The message's parts we use; never raises for anything a sender can send."""
+    modern, lenient, defects = read(raw)
     for part in (modern.walk() if modern.is_multipart() else [modern]):
         defects.extend(type(defect).__name__ for defect in getattr(part, "defects", []))
     headers = _Headers(modern, lenient, defects)
 
-    name, sender = _address(headers.get_all("From"))
+    name, sender = first_address(headers.get_all("From"))
     if not sender:
-        name, sender = _address(headers.get_all("Sender"))
+        name, sender = first_address(headers.get_all("Sender"))
     if not sender:
-        name, sender = _address([envelope_sender])
+        name, sender = first_address([envelope_sender])
     subject = headers.get("Subject")[:MAX_SUBJECT].rstrip()
     message_id = _message_id(headers.get("Message-ID"))
     in_reply_to = next(iter(threads.message_ids(headers.get("In-Reply-To"))), None)
@@ -430,7 +482,7 @@ def parse(raw: bytes, envelope_sender: str = "") -> Incoming:
         defects.append(f"body read leniently: {type(error).__name__}")
         log.info("reading a message's body leniently: %r", error)
         text, attachments = _body(lenient, defects)
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    text = _clean_text(text)
     if len(text) > _max_body():
         defects.append("text truncated")
         text = text[:_max_body()]

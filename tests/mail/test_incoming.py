@@ -90,6 +90,9 @@ def test_non_utf8_charsets_are_decoded_and_unknown_ones_never_crash():
     wrong = parse(b"From: a@example.org\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
                   b"caf\xe9\r\n")
     assert wrong.text == "caf\ufffd\n" and any("charset" in d for d in wrong.defects)
+    # Raw 8-bit bytes in headers (no RFC 2047): read as UTF-8, else as Windows-1252.
+    raw = parse(b"From: J\xe9r\xf4me <jerome@example.net>\r\nSubject: caf\xc3\xa9\r\n\r\nx\r\n")
+    assert (raw.sender_name, raw.subject) == ("J\u00e9r\u00f4me", "caf\u00e9")
 
 
 def test_html_only_gives_its_text_without_scripts_styles_or_markup():
