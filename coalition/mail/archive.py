@@ -30,7 +30,7 @@ from coalition.auth.models import Actor, User
 from coalition.db import utcnow
 from coalition.errors import PermissionDenied
 from coalition.extensions import db
-from coalition.mail import moderation, posting, queries, search, services, threads
+from coalition.mail import posting, queries, search, services, threads
 from coalition.mail.messages import one_line
 from coalition.mail.models import (
     Attachment,
@@ -511,10 +511,4 @@ def reply(actor: Actor, parent: Post, subject: str, body: str,
     audit.record(actor, "create", post,
                  audit.diff({}, audit.snapshot(post, posting.POST_AUDITED)),
                  summary=f"reply to post {parent.id} from the archive")
-    if action == "accept":
-        count = posting.queue_copies(post, now)
-        audit.record(actor, "send", post, {"status": ["draft", "queued"]},
-                     summary=f"queued for {count} recipient(s)")
-        return Reply(post, True)
-    moderation.hold(post, reason, now)
-    return Reply(post, False)
+    return Reply(post, posting.go_out(actor, post, action, reason, now) is not None)

@@ -154,15 +154,22 @@ def send(actor: Actor, post: Post, now: datetime | None = None) -> int:
     now = now or utcnow()
     action, reason = web_decision(actor, post.mailing_list)
     refuse_blocked(action)
+    if action != "hold" and recipient_count(post.mailing_list) == 0:
+        raise ValidationError(None, "Nobody would receive this message: the list has no "
+                                    "subscribers whose delivery is on.")
+    return go_out(actor, post, action, reason, now) or 0
+
+
+def go_out(actor: Actor, post: Post, action: str, reason: str, now: datetime) -> int | None:
+    """The end of sending from the web (a draft, an archive reply), once the sender's
+    standing decided `action`: held for a moderator (None), or queued for the
+    subscribers (how many)."""
     if action == "hold":
         # moderation approves through this module, so it is imported where it is used.
         from coalition.mail import moderation
 
         moderation.hold(post, reason, now)
-        return 0
-    if recipient_count(post.mailing_list) == 0:
-        raise ValidationError(None, "Nobody would receive this message: the list has no "
-                                    "subscribers whose delivery is on.")
+        return None
     before = audit.snapshot(post, POST_AUDITED)
     count = queue_copies(post, now)
     audit.record(actor, "send", post, audit.diff(before, audit.snapshot(post, POST_AUDITED)),
