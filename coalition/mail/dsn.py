@@ -22,7 +22,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from coalition.extensions import db
-from coalition.mail import bounces
+from coalition.mail import bounces, incoming
 from coalition.mail.inbound import header, parse_address, sender_of, text_body
 from coalition.mail.models import (
     InboundMessage,
@@ -109,7 +109,7 @@ def _plain_bounce(message: Message, mail_from: str) -> Report | None:
     """A non-RFC 3464 bounce (qmail, old Exim): a bounce's sender and a permanent reply."""
     envelope = (mail_from or "").strip().strip("<>")
     _, sender = sender_of(message, mail_from)
-    from_daemon = not envelope or sender.partition("@")[0] in ("mailer-daemon", "postmaster")
+    from_daemon = not envelope or sender.partition("@")[0] in incoming.MAIL_DAEMONS
     body = text_body(message)
     if not from_daemon or not _PLAIN_MARKERS.search(header(message, "Subject") + "\n" + body):
         return None

@@ -33,8 +33,6 @@ _SUFFIXES = {"-request": InboundKind.REQUEST, "-bounces": InboundKind.BOUNCE,
              "-owner": InboundKind.OWNER}
 # Marks the owners' copy of a message, so that one coming back to -owner is not sent again.
 FORWARD_MARK = "X-Coalition-Owner-Forward"
-_AUTOMATED_PRECEDENCE = {"bulk", "junk", "list"}
-_DAEMONS = {"mailer-daemon", "postmaster"}
 
 
 @dataclass(frozen=True)
@@ -130,16 +128,9 @@ def sender_of(message: Message, mail_from: str) -> tuple[str, str]:
 def is_automated(message: Message, mail_from: str) -> bool:
     """Whether a message was sent by a program (an auto-reply, a bounce, a list): such a
     message is never answered, or two programs could answer each other for ever."""
-    auto = header(message, "Auto-Submitted").lower()
-    if auto and not auto.startswith("no"):
-        return True
-    if header(message, "Precedence").lower() in _AUTOMATED_PRECEDENCE:
-        return True
-    envelope = (mail_from or "").strip().strip("<>")
-    if not envelope or envelope.partition("@")[0].lower() in _DAEMONS:
-        return True
-    _, sender = sender_of(message, mail_from)
-    return sender.partition("@")[0] in _DAEMONS
+    return bool(incoming.automatic(header(message, "Auto-Submitted"),
+                                   header(message, "Precedence"), list_counts=True)
+                or incoming.from_mail_system(sender_of(message, mail_from)[1], mail_from))
 
 
 def text_body(message: Message) -> str:

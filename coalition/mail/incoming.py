@@ -161,6 +161,37 @@ def header_text(message: Message, name: str) -> str:
     return "" if value is None else header_line(_decoded(value))
 
 
+# What marks a message as sent by a program (RFC 3834, and the older Precedence). Such a
+# message is never answered, or two programs could answer each other for ever, and is
+# never posted. `Precedence: list` is on every list's copies: it makes a message
+# automatic for the command address, not for the post address (a member forwarding from
+# another list writes a real message; our own copies are caught by our List-Id).
+AUTOMATIC_PRECEDENCE = frozenset({"bulk", "junk", "auto_reply", "auto-reply"})
+# Mail servers' own addresses: their messages are reports, never posts or commands.
+MAIL_DAEMONS = frozenset({"mailer-daemon", "postmaster"})
+
+
+def automatic(auto_submitted: str, precedence: str, list_counts: bool) -> str | None:
+    """Why the headers say a program sent the message, or None."""
+    if auto_submitted and auto_submitted.split(";")[0].strip().lower() != "no":
+        return f"an automatic message (Auto-Submitted: {auto_submitted})"
+    precedence = precedence.strip().lower()
+    if precedence in AUTOMATIC_PRECEDENCE or (list_counts and precedence == "list"):
+        return f"an automatic message (Precedence: {precedence})"
+    return None
+
+
+def from_mail_system(sender: str, mail_from: str) -> str | None:
+    """Why the envelope or the sender says a mail server sent the message, or None."""
+    envelope = (mail_from or "").strip().strip("<>")
+    if not envelope:
+        return ("the envelope sender is empty (a mail server's notice, which is never "
+                "answered)")
+    if {envelope.partition("@")[0].lower(), sender.partition("@")[0].lower()} & MAIL_DAEMONS:
+        return "a message from a mail server (mailer-daemon or postmaster)"
+    return None
+
+
 def stripped_note(attachments: list[IncomingAttachment]) -> str:
     """What readers see where the list removed attachments (as Mailman says so too)."""
     names = ", ".join(f"{a.filename} ({(a.size + 1023) // 1024:,} KB)" for a in attachments)

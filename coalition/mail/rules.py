@@ -61,7 +61,6 @@ from coalition.members.models import Member, MemberStatus
 from coalition.validation import normalize_email
 
 RECEIVER = SystemActor("e-mail to the list")
-AUTOMATIC_PRECEDENCE = {"bulk", "junk", "auto_reply", "auto-reply"}
 
 
 def _kb(size: int) -> str:
@@ -70,8 +69,6 @@ def _kb(size: int) -> str:
 
 ANNOUNCE_HELD = ("An announcement received by e-mail waits for a moderator: its sender "
                  "cannot be checked. Announcements sent on the web go out at once.")
-# Mail servers' own addresses: their messages are reports, never posts.
-MAIL_DAEMONS = {"mailer-daemon", "postmaster"}
 
 
 def _posted_here(mailing_list: MailingList, message_id: str):
@@ -94,21 +91,17 @@ def _dropped(mailing_list: MailingList, message: Incoming, mail_from: str) -> st
     if f"<{list_identifier(mailing_list, domain)}>" in message.list_id.lower() \
             or address in marked:
         return "dropped: the list's own message came back (a mail loop)"
-    if message.auto_submitted and message.auto_submitted.split(";")[0].strip() != "no":
-        return f"dropped: an automatic message (Auto-Submitted: {message.auto_submitted})"
-    if message.precedence in AUTOMATIC_PRECEDENCE:
-        return f"dropped: an automatic message (Precedence: {message.precedence})"
+    automatic = incoming.automatic(message.auto_submitted, message.precedence,
+                                   list_counts=False)
+    if automatic:
+        return f"dropped: {automatic}"
     if message.content_type == "multipart/report":
         return "dropped: a delivery report sent to the list's address, not a post"
     if not message.sender_email:
         return "dropped: the message names no sender"
-    envelope = (mail_from or "").strip().strip("<>")
-    if not envelope:
-        return ("dropped: the envelope sender is empty (a mail server's notice, which is "
-                "never answered)")
-    if {envelope.partition("@")[0].lower(), message.sender_email.partition("@")[0].lower()
-        } & MAIL_DAEMONS:
-        return "dropped: a message from a mail server (mailer-daemon or postmaster)"
+    mail_system = incoming.from_mail_system(message.sender_email, mail_from)
+    if mail_system:
+        return f"dropped: {mail_system}"
     if not message.message_id_made and db.session.scalar(
             _posted_here(mailing_list, message.message_id).limit(1)) is not None:
         return f"dropped: {message.message_id} was already posted to this list"
