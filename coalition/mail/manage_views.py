@@ -165,6 +165,14 @@ def _back_to_subscribers(mailing_list: MailingList):
     return redirect(url_for(".subscribers", name=mailing_list.name, **args))
 
 
+def _switch() -> bool:
+    """The on/off of a subscriber's switch form ("1" or "0"; anything else is a 400)."""
+    enabled = request.form.get("enabled")
+    if enabled not in ("0", "1"):
+        abort(400)
+    return enabled == "1"
+
+
 def _subscriber_action(name: str, subscription_id: int, act) -> object:
     mailing_list = _list_or_404(name)
     subscription = _subscription_or_404(mailing_list, subscription_id)
@@ -202,16 +210,14 @@ def approve_subscriber(name: str, subscription_id: int):
 @bp.route("/<name>/subscribers/<int:subscription_id>/delivery", methods=["POST"])
 @focal_contact_required
 def subscriber_delivery(name: str, subscription_id: int):
-    enabled = request.form.get("enabled")
-    if enabled not in ("0", "1"):
-        abort(400)
+    enabled = _switch()
 
     def act(subscription: Subscription) -> str:
         if not subscription.is_active:
             raise ValidationError(None, f"{subscription.email} is not subscribed, so there "
                                         "is no delivery to pause or resume.")
-        subscriptions.set_delivery(acting_user(), subscription, enabled == "1")
-        return (f"Delivery to {subscription.email} is on again." if enabled == "1" else
+        subscriptions.set_delivery(acting_user(), subscription, enabled)
+        return (f"Delivery to {subscription.email} is on again." if enabled else
                 f"Delivery to {subscription.email} is paused; they stay subscribed.")
     return _subscriber_action(name, subscription_id, act)
 
@@ -219,14 +225,12 @@ def subscriber_delivery(name: str, subscription_id: int):
 @bp.route("/<name>/subscribers/<int:subscription_id>/moderated", methods=["POST"])
 @focal_contact_required
 def subscriber_moderated(name: str, subscription_id: int):
-    enabled = request.form.get("enabled")
-    if enabled not in ("0", "1"):
-        abort(400)
+    enabled = _switch()
 
     def act(subscription: Subscription) -> str:
-        subscriptions.set_moderated(acting_user(), subscription, enabled == "1")
+        subscriptions.set_moderated(acting_user(), subscription, enabled)
         return (f"Posts from {subscription.email} are held for a moderator from now on."
-                if enabled == "1" else
+                if enabled else
                 f"Posts from {subscription.email} are no longer held for being moderated.")
     return _subscriber_action(name, subscription_id, act)
 

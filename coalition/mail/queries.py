@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import func, select
 
-from coalition.auth.models import Actor, User
+from coalition.auth.models import Actor
 from coalition.extensions import db
 from coalition.mail import services, subscriptions
 from coalition.mail.models import (
@@ -41,22 +41,6 @@ def active_count(mailing_list: MailingList) -> int:
         Subscription.status == SubscriptionStatus.ACTIVE))
 
 
-def own_subscriptions(actor: Actor | None) -> dict[int, Subscription]:
-    """The signed-in person's subscriptions, by list id (by member record or login e-mail)."""
-    if not isinstance(actor, User):
-        return {}
-    member = services.member_of(actor)
-    condition = Subscription.email == actor.email.lower()
-    if member is not None:
-        condition = condition | (Subscription.member_id == member.id)
-    found: dict[int, Subscription] = {}
-    for subscription in db.session.scalars(select(Subscription).where(condition)):
-        # The member's own row wins over an older one under the same address.
-        if subscription.list_id not in found or subscription.member_id is not None:
-            found[subscription.list_id] = subscription
-    return found
-
-
 @dataclass(frozen=True)
 class OwnListRow:
     mailing_list: MailingList
@@ -66,7 +50,7 @@ class OwnListRow:
 
 def own_list_rows(actor: Actor | None) -> list[OwnListRow]:
     """Every list a signed-in person could be on, with their subscription if any."""
-    mine = own_subscriptions(actor)
+    mine = services.own_subscriptions(actor)
     return [OwnListRow(mailing_list, mine.get(mailing_list.id),
                        subscriptions.can_self_subscribe(actor, mailing_list))
             for mailing_list in visible_lists(None)

@@ -72,17 +72,31 @@ def member_of(actor: Actor | None) -> Member | None:
     return member
 
 
+def own_subscriptions(actor: Actor | None, list_id: int | None = None
+                      ) -> dict[int, Subscription]:
+    """The signed-in person's subscriptions by list id (of one list if `list_id`): those of
+    their member record and those under their login's address; the member's own row wins
+    over one under the same address."""
+    if not isinstance(actor, User):
+        return {}
+    member = member_of(actor)
+    condition = Subscription.email == actor.email.lower()
+    if member is not None:
+        condition = condition | (Subscription.member_id == member.id)
+    query = select(Subscription).where(condition)
+    if list_id is not None:
+        query = query.where(Subscription.list_id == list_id)
+    found: dict[int, Subscription] = {}
+    for subscription in db.session.scalars(query):
+        if subscription.list_id not in found or (
+                member is not None and subscription.member_id == member.id):
+            found[subscription.list_id] = subscription
+    return found
+
+
 def own_subscription(actor: Actor | None, mailing_list: MailingList) -> Subscription | None:
     """The signed-in person's subscription to the list (by member, else by login e-mail)."""
-    if not isinstance(actor, User):
-        return None
-    member = member_of(actor)
-    query = select(Subscription).where(Subscription.list_id == mailing_list.id)
-    if member is not None:
-        found = db.session.scalar(query.where(Subscription.member_id == member.id))
-        if found is not None:
-            return found
-    return db.session.scalar(query.where(Subscription.email == actor.email.lower()))
+    return own_subscriptions(actor, mailing_list.id).get(mailing_list.id)
 
 
 def can_post(actor: Actor | None, mailing_list: MailingList) -> bool:

@@ -43,7 +43,7 @@ def index():
     actor = acting_user()
     return render_template("lists/index.html", lists=queries.visible_lists(actor),
                            can_manage=services.can_manage(actor),
-                           mine=queries.own_subscriptions(actor))
+                           mine=services.own_subscriptions(actor))
 
 
 def _detail(mailing_list: MailingList, form: SubscribeForm, status: int = 200):
